@@ -1,0 +1,94 @@
+// @ts-check
+import { builtinModules } from 'node:module';
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { importX, createNodeResolver } from 'eslint-plugin-import-x';
+import globals from 'globals';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.rpo/**', 'coverage/**', 'test/fixtures/**/dist/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      globals: { ...globals.node },
+      parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.mts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.mts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'] })],
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/return-await': ['error', 'in-try-catch'],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      eqeqeq: ['error', 'always'],
+      'import-x/no-cycle': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['**/*.mjs', '**/*.js', '**/*.cjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Tests and local tooling handle untyped JSON all day; the unsafe-* family would only add casts.
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'local/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
+    // Orchestrators are replayed: they must be deterministic. Time, ids and waiting come from context.df.
+    files: ['orchestrations/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeBuiltins,
+          patterns: [
+            { group: ['@azure/*', '!@azure/functions'], message: 'orchestrators call activities, never Azure SDKs' },
+            { group: ['**/lib/azure/**', '**/lib/tables/**'], message: 'orchestrators do no I/O' },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'use context.df.createTimer' },
+        { name: 'setInterval', message: 'use context.df.createTimer' },
+        { name: 'setImmediate', message: 'orchestrators must be deterministic' },
+        { name: 'fetch', message: 'do I/O in an activity' },
+        { name: 'process', message: 'pass configuration as input' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'use context.df.currentUtcDateTime',
+        },
+        {
+          selector: "MemberExpression[object.name='Date'][property.name='now']",
+          message: 'use context.df.currentUtcDateTime',
+        },
+        { selector: "MemberExpression[object.name='Math'][property.name='random']", message: 'use context.df.newGuid' },
+        {
+          selector: "MemberExpression[object.name='process'][property.name='env']",
+          message: 'pass configuration as input',
+        },
+        {
+          selector: "CallExpression[callee.name='require']",
+          message: 'orchestrators import only deterministic modules',
+        },
+      ],
+    },
+  },
+);
