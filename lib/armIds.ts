@@ -143,51 +143,80 @@ export interface ParseArmIdOptions<K extends ArmIdKind> {
   readonly expect?: K | readonly K[];
 }
 
+/** Outcome of {@link checkArmId}: the parsed id, or the rule broken (kebab-case name) and what is wrong. */
+export type ArmIdCheck<K extends ArmIdKind> =
+  | { readonly ok: true; readonly value: ArmIdOf<K> }
+  | { readonly ok: false; readonly rule: string; readonly message: string };
+
 /**
  * Parses and validates an ARM resource id. Throws a TypeError naming `options.field` and the rule broken.
  */
 export function parseArmId<K extends ArmIdKind = ArmIdKind>(value: unknown, options: ParseArmIdOptions<K>): ArmIdOf<K> {
-  const { field } = options;
-  const expected: readonly ArmIdKind[] =
-    options.expect === undefined ? ALL_KINDS : typeof options.expect === 'string' ? [options.expect] : options.expect;
-  const fail = (rule: string): never => {
-    throw new TypeError(`${field} must be an ARM resource id of ${describeKinds(expected)}: ${rule}`);
-  };
+  const result = checkArmId(value, options.expect);
+  if (result.ok) return result.value;
+  throw new TypeError(`${options.field} ${result.message} [${result.rule}]`);
+}
 
-  if (typeof value !== 'string') return fail(`got ${value === null ? 'null' : typeof value}, expected a string`);
-  if (value.length === 0) return fail('it is empty');
-  if (value.length > MAX_ARM_ID_LENGTH) return fail(`it is longer than ${MAX_ARM_ID_LENGTH} characters`);
+/**
+ * Validates without throwing, for schema refinements that collect every problem of an input
+ * (`lib/validation.ts`): `message` reads after the field name ("must be an ARM resource id of ...").
+ */
+export function checkArmId<K extends ArmIdKind = ArmIdKind>(value: unknown, expect?: K | readonly K[]): ArmIdCheck<K> {
+  const expected: readonly ArmIdKind[] =
+    expect === undefined ? ALL_KINDS : typeof expect === 'string' ? [expect] : expect;
+  const fail = (rule: string, problem: string): ArmIdCheck<K> => ({
+    ok: false,
+    rule,
+    message: `must be an ARM resource id of ${describeKinds(expected)}: ${problem}`,
+  });
+
+  if (typeof value !== 'string')
+    return fail('type', `got ${value === null ? 'null' : typeof value}, expected a string`);
+  if (value.length === 0) return fail('required', 'it is empty');
+  if (value.length > MAX_ARM_ID_LENGTH) return fail('max-length', `it is longer than ${MAX_ARM_ID_LENGTH} characters`);
   // Characters that change how ARM or a URL parser reads the path are refused before anything else.
   // eslint-disable-next-line no-control-regex
-  if (/[\s\x00-\x1f\x7f]/.test(value)) return fail('whitespace and control characters are not allowed');
-  if (/[?#]/.test(value)) return fail('query strings ("?") and fragments ("#") are not allowed');
-  if (value.includes('%')) return fail('percent-encoding ("%") is not allowed');
-  if (value.includes('\\')) return fail('backslashes are not allowed');
-  if (value.includes('..')) return fail('".." is not allowed');
-  if (/[^\x21-\x7e]/.test(value)) return fail('only ASCII characters are allowed');
-  if (!value.startsWith('/')) return fail('it must start with "/subscriptions/"');
+  if (/[\s\x00-\x1f\x7f]/.test(value)) return fail('characters', 'whitespace and control characters are not allowed');
+  if (/[?#]/.test(value)) return fail('characters', 'query strings ("?") and fragments ("#") are not allowed');
+  if (value.includes('%')) return fail('characters', 'percent-encoding ("%") is not allowed');
+  if (value.includes('\\')) return fail('characters', 'backslashes are not allowed');
+  if (value.includes('..')) return fail('characters', '".." is not allowed');
+  if (/[^\x21-\x7e]/.test(value)) return fail('characters', 'only ASCII characters are allowed');
+  if (!value.startsWith('/')) return fail('structure', 'it must start with "/subscriptions/"');
 
   const segments = value.slice(1).split('/');
-  if (segments.some((s) => s.length === 0)) return fail('empty path segments ("//" or a trailing "/") are not allowed');
+  if (segments.some((s) => s.length === 0)) {
+    return fail('structure', 'empty path segments ("//" or a trailing "/") are not allowed');
+  }
 
   const [subscriptionsKeyword, subscriptionId, resourceGroupsKeyword, resourceGroup, providersKeyword, provider] =
     segments;
-  if (!equalsIgnoreCase(subscriptionsKeyword, 'subscriptions')) return fail('it must start with "/subscriptions/"');
-  if (subscriptionId === undefined || !GUID.test(subscriptionId)) return fail('the subscription id must be a GUID');
+  if (!equalsIgnoreCase(subscriptionsKeyword, 'subscriptions')) {
+    return fail('structure', 'it must start with "/subscriptions/"');
+  }
+  if (subscriptionId === undefined || !GUID.test(subscriptionId)) {
+    return fail('subscription', 'the subscription id must be a GUID');
+  }
   if (!equalsIgnoreCase(resourceGroupsKeyword, 'resourceGroups') || resourceGroup === undefined) {
-    return fail('"/resourceGroups/{name}" must follow the subscription');
+    return fail('structure', '"/resourceGroups/{name}" must follow the subscription');
   }
   if (!RESOURCE_GROUP_RULE.pattern.test(resourceGroup)) {
-    return fail(`resource group name "${resourceGroup}" breaks the rule: ${RESOURCE_GROUP_RULE.description}`);
+    return fail('name', `resource group name "${resourceGroup}" breaks the rule: ${RESOURCE_GROUP_RULE.description}`);
   }
-  if (!equalsIgnoreCase(providersKeyword, 'providers')) return fail('"/providers/" must follow the resource group');
-  if (!equalsIgnoreCase(provider, COMPUTE_PROVIDER)) return fail(`the provider must be ${COMPUTE_PROVIDER}`);
+  if (!equalsIgnoreCase(providersKeyword, 'providers')) {
+    return fail('structure', '"/providers/" must follow the resource group');
+  }
+  if (!equalsIgnoreCase(provider, COMPUTE_PROVIDER))
+    return fail('provider', `the provider must be ${COMPUTE_PROVIDER}`);
 
   const typeAndNames = segments.slice(6);
   const kind = expected.find((k) => matchesTypePath(typeAndNames, TYPE_PATHS[k]));
   if (kind === undefined) {
     const got = typeAndNames.filter((_, i) => i % 2 === 0).join('/');
-    return fail(`the type "${got === '' ? '(none)' : got}" with ${typeAndNames.length} segments is not accepted here`);
+    return fail(
+      'type',
+      `the type "${got === '' ? '(none)' : got}" with ${typeAndNames.length} segments is not accepted here`,
+    );
   }
 
   const typePath = TYPE_PATHS[kind];
@@ -196,7 +225,8 @@ export function parseArmId<K extends ArmIdKind = ArmIdKind>(value: unknown, opti
   const nameKinds: ArmIdKind[] = typePath.map((_, i) => (i === typePath.length - 1 ? kind : parentKind(i)));
   for (const [i, name] of names.entries()) {
     const rule = NAME_RULES[nameKinds[i] ?? kind];
-    if (!rule.pattern.test(name)) fail(`${typePath[i]} name "${name}" breaks the rule: ${rule.description}`);
+    if (!rule.pattern.test(name))
+      return fail('name', `${typePath[i]} name "${name}" breaks the rule: ${rule.description}`);
   }
 
   const canonicalSubscription = subscriptionId.toLowerCase();
@@ -217,7 +247,7 @@ export function parseArmId<K extends ArmIdKind = ArmIdKind>(value: unknown, opti
       : kind === 'diskRestorePoint'
         ? { ...common, kind, collectionName: names[0] ?? '', restorePointName: names[1] ?? '' }
         : { ...common, kind };
-  return Object.freeze(parsed) as ArmIdOf<K>;
+  return { ok: true, value: Object.freeze(parsed) as ArmIdOf<K> };
 }
 
 /** Like {@link parseArmId} but answers undefined instead of throwing. */
@@ -225,11 +255,8 @@ export function tryParseArmId<K extends ArmIdKind = ArmIdKind>(
   value: unknown,
   options: Omit<ParseArmIdOptions<K>, 'field'> = {},
 ): ArmIdOf<K> | undefined {
-  try {
-    return parseArmId(value, { ...options, field: 'id' });
-  } catch {
-    return undefined;
-  }
+  const result = checkArmId(value, options.expect);
+  return result.ok ? result.value : undefined;
 }
 
 export const parseVirtualMachineId = (value: unknown, field: string): VirtualMachineId =>

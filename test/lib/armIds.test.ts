@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type ArmIdKind,
+  checkArmId,
   parseArmId,
   parseDiskRestorePointId,
   parseVirtualMachineId,
@@ -162,6 +163,25 @@ describe('parseArmId', () => {
         expect(sameArmId(parsed.id, raw)).toBe(true);
       }),
     );
+  });
+});
+
+describe('checkArmId', () => {
+  it('reports the broken rule by name and a message that reads after the field name', () => {
+    expect(checkArmId(`${rgPrefix}/virtualMachines/vm1?x=1`, 'virtualMachine')).toEqual({
+      ok: false,
+      rule: 'characters',
+      message:
+        'must be an ARM resource id of type Microsoft.Compute/virtualMachines: query strings ("?") and fragments ("#") are not allowed',
+    });
+    expect(checkArmId(`${rgPrefix}/disks/d1`, 'virtualMachine')).toMatchObject({ ok: false, rule: 'type' });
+    expect(checkArmId(validIds[0]![1].replace(sub, 'x'), 'virtualMachine')).toMatchObject({ rule: 'subscription' });
+    expect(checkArmId(`${rgPrefix}/disks/d.1`)).toMatchObject({ rule: 'name' });
+  });
+
+  it('returns the parsed id when valid', () => {
+    const result = checkArmId(validIds[0]![1], 'virtualMachine');
+    expect(result.ok && result.value.name).toBe('web-01');
   });
 });
 
