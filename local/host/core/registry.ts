@@ -57,7 +57,10 @@ export class FunctionRegistry {
     appTerminate: [],
     log: [],
   };
+  /** Shared by every hook of the app (the worker's `appHookData`). */
   readonly appHookData: Record<string, unknown> = {};
+  /** `hookData` of the app-level hooks: what appStart stores, appTerminate sees. */
+  readonly appLevelOnlyHookData: Record<string, unknown> = {};
   currentEntryPoint: string | undefined;
   private locked = false;
 

@@ -96,7 +96,11 @@ export async function loadFunctionsApp(
     applyFunctionsFilter(registry, hostSettings.functions);
 
     for (const hook of [...registry.hooks.appStart]) {
-      await hook({ hookData: {}, appHookData: registry.appHookData, functionAppDirectory: appDir });
+      await hook({
+        hookData: registry.appLevelOnlyHookData,
+        appHookData: registry.appHookData,
+        functionAppDirectory: appDir,
+      });
     }
     registry.lock();
     await currentProgrammingModel()?.getCapabilities?.({});
@@ -124,7 +128,7 @@ export async function loadFunctionsApp(
       async terminate() {
         try {
           for (const hook of [...registry.hooks.appTerminate]) {
-            await hook({ hookData: {}, appHookData: registry.appHookData });
+            await hook({ hookData: registry.appLevelOnlyHookData, appHookData: registry.appHookData });
           }
         } finally {
           restoreEnv();

@@ -1,0 +1,312 @@
+/**
+ * The local Functions + Durable host: loads an app folder as Azure does, serves its triggers on one
+ * HTTP server, runs its timers on one clock and hands Durable work to the engine in ./durable.
+ */
+import { randomUUID } from 'node:crypto';
+import { azuriteConnectionString, DEFAULT_AZURITE_PORTS } from '../azurite';
+import { clockFromEnvironment, type Clock } from '../clock';
+import { InvocationError, type InvocationResult } from './core/invoke';
+import { loadDurableModule } from './durableLink';
+import type { DurableRuntime } from './durableSeam';
+import { durableKind, loadFunctionsApp, type LoadedFunctionsApp } from './load/appLoader';
+import { createConsoleLogger, type HostLogger } from './log';
+import { startServer, type RunningServer } from './server';
+import { EVENT_GRID_PATH, EventGridTriggers } from './triggers/eventGrid';
+import { HttpTriggers } from './triggers/http';
+import { TimerTriggers } from './triggers/timer';
+import { invocationFailedResponse, jsonResponse, type HostRequest, type HostResponse } from './triggers/types';
+
+export const DEFAULT_PORT = 7071;
+export const DEFAULT_HOSTNAME = '127.0.0.1';
+
+export interface StartHostOptions {
+  /** The Functions app folder (holds package.json, host.json, local.settings.json). */
+  appDir: string;
+  /** Default 7071; 0 picks a free port. */
+  port?: number;
+  hostname?: string;
+  /** Durable store: `memory` (default) or `azurite` (Table storage; see connectionString). */
+  store?: 'memory' | 'azurite';
+  /** Storage for `azurite`; default: the app's AzureWebJobsStorage (`UseDevelopmentStorage=true` = default ports). */
+  connectionString?: string;
+  /** Default: real time scaled by RPO_CLOCK_SCALE (read after local.settings.json is applied). */
+  clock?: Clock;
+  /** Environment for the app; wins over local.settings.json Values. Restored on stop. */
+  env?: Record<string, string>;
+  quiet?: boolean;
+  logger?: HostLogger;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Headers;
+  body: string;
+  /** The body parsed as JSON. */
+  json<T = unknown>(): T;
+}
+
+export type EventSchema = 'EventGridSchema' | 'CloudEventSchemaV1_0';
+
+export interface FunctionsHost {
+  url: string;
+  port: number;
+  clock: Clock;
+  app: LoadedFunctionsApp;
+  /** Sends a real HTTP request to the host (`path` like `/api/items/3`). */
+  invokeHttp(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult>;
+  /** Runs a timer function now (isPastDue false); resolves when it finished, rejects if it failed. */
+  triggerTimer(name: string): Promise<InvocationResult>;
+  /** Delivers events through the Event Grid webhook (one batch); missing envelope fields are filled in. */
+  publishEventGrid(functionName: string, events: unknown[], schema?: EventSchema): Promise<HttpResult>;
+  durable: {
+    waitForInstance(instanceId: string, options?: { timeoutMs?: number }): Promise<unknown>;
+  };
+  stop(): Promise<void>;
+}
+
+function needsDurable(app: LoadedFunctionsApp): boolean {
+  return app.functions.some(
+    (fn) =>
+      durableKind(fn) !== 'other' ||
+      Object.values(fn.metadata.bindings).some((b) => String(b.type).toLowerCase() === 'durableclient'),
+  );
+}
+
+/** `UseDevelopmentStorage=true` means Azurite (or the old emulator) on its default loopback ports. */
+export function resolveStorageConnection(value: string): string {
+  return /^\s*UseDevelopmentStorage\s*=\s*true\s*;?\s*$/i.test(value)
+    ? azuriteConnectionString(DEFAULT_AZURITE_PORTS)
+    : value;
+}
+
+async function toHttpResult(response: Response): Promise<HttpResult> {
+  const body = await response.text();
+  return {
+    status: response.status,
+    headers: response.headers,
+    body,
+    json<T>() {
+      return JSON.parse(body) as T;
+    },
+  };
+}
+
+function fillEnvelope(event: unknown, schema: EventSchema, now: number): unknown {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return event;
+  const time = new Date(now).toISOString();
+  if (schema === 'CloudEventSchemaV1_0') {
+    return { specversion: '1.0', id: randomUUID(), source: '/rpo/local-host', time, ...event };
+  }
+  return { id: randomUUID(), subject: '', eventTime: time, dataVersion: '1.0', metadataVersion: '1', ...event };
+}
+
+export async function startHost(options: StartHostOptions): Promise<FunctionsHost> {
+  const logger = options.logger ?? createConsoleLogger({ quiet: options.quiet ?? false });
+  const app = await loadFunctionsApp(options.appDir, { env: options.env, logger });
+  const cleanups: (() => Promise<unknown>)[] = [() => app.terminate()];
+  const cleanup = async (): Promise<void> => {
+    for (const step of cleanups.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        logger.log('warn', `while stopping: ${(error as Error).message}`);
+      }
+    }
+  };
+  let serverUrl = '';
+  try {
+    const clock = options.clock ?? clockFromEnvironment();
+    const http = new HttpTriggers(app);
+    const timers = new TimerTriggers(app, clock, logger);
+    const eventGrid = new EventGridTriggers(app);
+
+    let durable: DurableRuntime | undefined;
+    if (needsDurable(app)) {
+      const durableModule = await loadDurableModule();
+      if (!durableModule) {
+        logger.log('warn', 'The Durable engine (local/host/durable) is not available: Durable functions will not run');
+      } else {
+        const storeKind = options.store ?? 'memory';
+        let store;
+        if (storeKind === 'azurite') {
+          const setting = options.connectionString ?? process.env.AzureWebJobsStorage;
+          if (!setting)
+            throw new Error('store "azurite" needs connectionString or the AzureWebJobsStorage app setting');
+          store = await durableModule.createTableStore(resolveStorageConnection(setting), app.hostSettings.hubName);
+        } else {
+          store = durableModule.createMemoryStore();
+        }
+        const runtime = durableModule.createDurableRuntime({
+          store,
+          clock,
+          invoker: app.invoker,
+          hubName: app.hostSettings.hubName,
+          baseUrl: () => serverUrl,
+          maxConcurrentActivityFunctions: app.hostSettings.maxConcurrentActivityFunctions,
+          maxConcurrentOrchestratorFunctions: app.hostSettings.maxConcurrentOrchestratorFunctions,
+          log: (level, message) => logger.log(level, `[durable] ${message}`),
+        });
+        app.setInputProvider('durableClient', () => ({ string: runtime.clientBindingData() }));
+        durable = runtime;
+      }
+    }
+
+    const handler = (req: HostRequest): Promise<HostResponse> =>
+      route(req, { app, http, timers, eventGrid, durable, logger });
+    const server: RunningServer = await startServer(handler, {
+      port: options.port ?? app.localSettings.localHttpPort ?? DEFAULT_PORT,
+      hostname: options.hostname ?? DEFAULT_HOSTNAME,
+      logger,
+    });
+    cleanups.push(() => server.close());
+    serverUrl = server.url;
+    const restoreHostname = setWebsiteHostname(new URL(server.url).host);
+    cleanups.push(() => Promise.resolve(restoreHostname()));
+
+    if (durable) {
+      await durable.start();
+      const runtime = durable;
+      cleanups.push(() => runtime.stop());
+    }
+    timers.start();
+    cleanups.push(() => timers.stop());
+
+    logger.log('info', `Host listening on ${server.url}`);
+    for (const line of http.describe(server.url)) logger.log('info', `  ${line}`);
+
+    let stopped: Promise<void> | undefined;
+    const host: FunctionsHost = {
+      url: server.url,
+      port: server.port,
+      clock,
+      app,
+      async invokeHttp(method, path, body, headers = {}) {
+        const init: RequestInit = { method: method.toUpperCase(), headers: { ...headers } };
+        if (body !== undefined) {
+          if (typeof body === 'string' || body instanceof Uint8Array) {
+            init.body = body;
+          } else {
+            init.body = JSON.stringify(body);
+            init.headers = { 'content-type': 'application/json', ...headers };
+          }
+        }
+        return toHttpResult(await fetch(new URL(path, server.url), init));
+      },
+      triggerTimer: (name) => timers.trigger(name),
+      async publishEventGrid(functionName, events, schema = 'EventGridSchema') {
+        const filled = events.map((e) => fillEnvelope(e, schema, clock.now()));
+        const contentType =
+          schema === 'CloudEventSchemaV1_0' ? 'application/cloudevents-batch+json; charset=utf-8' : 'application/json';
+        const url = new URL(`${EVENT_GRID_PATH}?functionName=${encodeURIComponent(functionName)}`, server.url);
+        return toHttpResult(
+          await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': contentType, 'aeg-event-type': 'Notification' },
+            body: JSON.stringify(filled),
+          }),
+        );
+      },
+      durable: {
+        waitForInstance(instanceId, waitOptions) {
+          if (!durable) return Promise.reject(new Error('this app has no Durable functions (or no Durable engine)'));
+          return durable.waitForInstance(instanceId, waitOptions);
+        },
+      },
+      stop() {
+        stopped ??= (async () => {
+          logger.log('info', 'Host stopping');
+          await cleanup();
+        })();
+        return stopped;
+      },
+    };
+    return host;
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/** The durable client falls back to WEBSITE_HOSTNAME when rpcBaseUrl is absent; point it at this host. */
+function setWebsiteHostname(hostAndPort: string): () => void {
+  const previous = process.env.WEBSITE_HOSTNAME;
+  process.env.WEBSITE_HOSTNAME = hostAndPort;
+  return () => {
+    if (process.env.WEBSITE_HOSTNAME !== hostAndPort) return;
+    if (previous === undefined) delete process.env.WEBSITE_HOSTNAME;
+    else process.env.WEBSITE_HOSTNAME = previous;
+  };
+}
+
+interface RouteContext {
+  app: LoadedFunctionsApp;
+  http: HttpTriggers;
+  timers: TimerTriggers;
+  eventGrid: EventGridTriggers;
+  durable: DurableRuntime | undefined;
+  logger: HostLogger;
+}
+
+async function route(req: HostRequest, ctx: RouteContext): Promise<HostResponse> {
+  const path = req.url.pathname;
+  const lower = path.toLowerCase();
+  if (lower === EVENT_GRID_PATH || lower === `${EVENT_GRID_PATH}/`) return ctx.eventGrid.handle(req);
+  if (lower.startsWith('/runtime/webhooks/durabletask/') || lower.startsWith('/durabletask/')) {
+    if (!ctx.durable) return jsonResponse(404, { error: 'this app has no Durable functions' });
+    const result = await ctx.durable.handleHttp({
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      body: req.body.toString('utf8'),
+    });
+    return result ?? jsonResponse(404, { error: `no Durable HTTP API route ${req.method} ${path}` });
+  }
+  const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(path);
+  if (admin) return adminInvoke(req, decodeURIComponent(admin[1] ?? ''), ctx);
+  if (lower === '/admin/host/status') return jsonResponse(200, { state: 'Running' });
+  const response = await ctx.http.handle(req);
+  return response ?? jsonResponse(404, { error: `No function matches ${req.method} ${path}` });
+}
+
+/** Core Tools' manual run of a non-HTTP function: `POST /admin/functions/{name}` with `{"input": "..."}` → 202. */
+async function adminInvoke(req: HostRequest, name: string, ctx: RouteContext): Promise<HostResponse> {
+  if (req.method !== 'POST') return jsonResponse(405, { error: 'admin invoke takes POST' });
+  const fn = ctx.app.getFunction(name);
+  if (!fn) return jsonResponse(404, { error: `No function named '${name}'` });
+  let input: unknown;
+  const text = req.body.toString('utf8').trim();
+  if (text !== '') {
+    try {
+      input = (JSON.parse(text) as { input?: unknown }).input;
+    } catch {
+      return jsonResponse(400, { error: 'the body must be JSON like {"input": "..."}' });
+    }
+  }
+  try {
+    const type = fn.trigger.type.toLowerCase();
+    if (type === 'timertrigger') {
+      await ctx.timers.trigger(fn.name);
+    } else if (type === 'eventgridtrigger') {
+      const event = typeof input === 'string' && input.trim() !== '' ? (JSON.parse(input) as unknown) : (input ?? {});
+      const response = await ctx.eventGrid.deliver(fn, [event]);
+      if (response.status !== 202) return response;
+    } else if (type === 'httptrigger') {
+      return jsonResponse(400, { error: `'${fn.name}' is HTTP-triggered: call its route instead` });
+    } else if (durableKind(fn) !== 'other') {
+      return jsonResponse(400, { error: `'${fn.name}' is a Durable function: start it through a durable client` });
+    } else {
+      await ctx.app.invoke(fn, {
+        inputData: [
+          { name: fn.trigger.name, data: { string: typeof input === 'string' ? input : JSON.stringify(input) } },
+        ],
+        reason: 'admin',
+      });
+    }
+  } catch (error) {
+    if (error instanceof InvocationError) return invocationFailedResponse(fn.name, error.invocationId);
+    if (error instanceof SyntaxError)
+      return jsonResponse(400, { error: `input is not a JSON event: ${error.message}` });
+    throw error;
+  }
+  return { status: 202, headers: {}, body: '' };
+}

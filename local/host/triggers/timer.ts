@@ -1,0 +1,181 @@
+/**
+ * Timer triggers on the host's clock: 6-field NCRONTAB (seconds first, UTC) or a TimeSpan
+ * (`hh:mm:ss`, `d.hh:mm:ss`), `%Setting%` references, runOnStartup, and `isPastDue` when an
+ * invocation runs later than its occurrence (occurrences missed while the previous run was still
+ * going, or while the host was behind, are caught up by one past-due invocation).
+ */
+import { Cron } from 'croner';
+import type { Clock, ClockTimer } from '../../clock';
+import { InvocationError, type InvocationResult } from '../core/invoke';
+import type { RegisteredFunction } from '../core/registry';
+import type { LoadedFunctionsApp } from '../load/appLoader';
+import { resolveSettingReferences } from '../load/settings';
+import type { HostLogger } from '../log';
+
+/** Next occurrence strictly after `afterMs`, or undefined if the schedule never fires again. */
+export type Schedule = (afterMs: number) => number | undefined;
+
+/** .NET's DateTime.MinValue: the `Last` of a schedule that never ran. */
+const MIN_DATE = '0001-01-01T00:00:00.000Z';
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+
+export function parseSchedule(text: string, field: string): Schedule {
+  const timeSpan = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})$/.exec(text.trim());
+  if (timeSpan) {
+    const [, days = '0', hours = '0', minutes = '0', seconds = '0'] = timeSpan;
+    const interval = ((Number(days) * 24 + Number(hours)) * 60 + Number(minutes)) * 60_000 + Number(seconds) * 1000;
+    if (interval <= 0) throw new Error(`${field}: the TimeSpan schedule "${text}" must be longer than zero`);
+    return (after) => after + interval;
+  }
+  const fields = text.trim().split(/\s+/);
+  if (fields.length !== 6) {
+    throw new Error(
+      `${field}: "${text}" must be a 6-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week}) or a TimeSpan hh:mm:ss`,
+    );
+  }
+  let cron: Cron;
+  try {
+    cron = new Cron(text.trim(), { paused: true, timezone: 'Etc/UTC', mode: '6-part' });
+  } catch (error) {
+    throw new Error(`${field}: "${text}" is not a valid NCRONTAB expression (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  return (after) => cron.nextRun(new Date(after))?.getTime();
+}
+
+export interface TimerInfoJson {
+  Schedule: { AdjustForDST: boolean };
+  ScheduleStatus: { Last: string; Next: string; LastUpdated: string };
+  IsPastDue: boolean;
+}
+
+class TimerFunction {
+  private timer: ClockTimer | undefined;
+  private running: Promise<unknown> | undefined;
+  private catchUpPending = false;
+  private stopped = false;
+  /** What the next invocation is told (TimerListener: the status saved by the previous one). */
+  private status = { last: MIN_DATE, next: MIN_DATE, lastUpdated: MIN_DATE };
+
+  constructor(
+    readonly fn: RegisteredFunction,
+    private readonly schedule: Schedule,
+    private readonly runOnStartup: boolean,
+    private readonly app: LoadedFunctionsApp,
+    private readonly clock: Clock,
+    private readonly logger: HostLogger,
+  ) {}
+
+  start(): void {
+    const now = this.clock.now();
+    const first = this.schedule(now);
+    this.status = { last: MIN_DATE, next: iso(first ?? now), lastUpdated: iso(now) };
+    this.arm(first);
+    if (this.runOnStartup) void this.fire(false, 'runOnStartup').catch(() => undefined);
+  }
+
+  stop(): Promise<unknown> {
+    this.stopped = true;
+    this.timer?.cancel();
+    return this.running ?? Promise.resolve();
+  }
+
+  private arm(at: number | undefined): void {
+    if (at === undefined || this.stopped) return;
+    this.timer = this.clock.at(at, () => this.onOccurrence(at));
+  }
+
+  private onOccurrence(at: number): void {
+    if (this.stopped) return;
+    // Arm the next occurrence first so a slow invocation never shifts the schedule.
+    let next = this.schedule(at);
+    let late = false;
+    const now = this.clock.now();
+    while (next !== undefined && next <= now) {
+      late = true; // the host fell behind by whole occurrences: skip to the next future one
+      next = this.schedule(next);
+    }
+    this.arm(next);
+    if (this.running) {
+      this.catchUpPending = true;
+      return;
+    }
+    void this.fire(late, 'schedule', at).catch(() => undefined);
+  }
+
+  /** Runs one invocation; while it runs, further occurrences collapse into one past-due catch-up. */
+  async fire(isPastDue: boolean, reason: string, occurrence?: number): Promise<InvocationResult> {
+    while (this.running) await this.running.catch(() => undefined);
+    const invocation = this.invokeOnce(isPastDue, reason, occurrence ?? this.clock.now());
+    this.running = invocation;
+    try {
+      return await invocation;
+    } finally {
+      this.running = undefined;
+      if (this.catchUpPending && !this.stopped) {
+        this.catchUpPending = false;
+        void this.fire(true, 'schedule (catch-up)').catch(() => undefined);
+      }
+    }
+  }
+
+  private invokeOnce(isPastDue: boolean, reason: string, occurrence: number): Promise<InvocationResult> {
+    const info: TimerInfoJson = {
+      Schedule: { AdjustForDST: true },
+      ScheduleStatus: { Last: this.status.last, Next: this.status.next, LastUpdated: this.status.lastUpdated },
+      IsPastDue: isPastDue,
+    };
+    const saveStatus = (): void => {
+      const now = this.clock.now();
+      this.status = { last: iso(occurrence), next: iso(this.schedule(occurrence) ?? now), lastUpdated: iso(now) };
+    };
+    return this.app
+      .invoke(this.fn, {
+        inputData: [{ name: this.fn.trigger.name, data: { json: JSON.stringify(info) } }],
+        reason: isPastDue ? `${reason}, past due` : reason,
+      })
+      .finally(saveStatus)
+      .catch((error: unknown) => {
+        if (!(error instanceof InvocationError)) {
+          this.logger.log('error', `timer ${this.fn.name}: ${(error as Error).message}`);
+        }
+        throw error;
+      });
+  }
+}
+
+export class TimerTriggers {
+  private readonly timers = new Map<string, TimerFunction>();
+
+  constructor(app: LoadedFunctionsApp, clock: Clock, logger: HostLogger) {
+    for (const fn of app.functions) {
+      if (fn.trigger.type.toLowerCase() !== 'timertrigger') continue;
+      const field = `Function '${fn.name}' schedule`;
+      if (typeof fn.trigger.schedule !== 'string') throw new Error(`${field} must be a string`);
+      const schedule = parseSchedule(resolveSettingReferences(fn.trigger.schedule, process.env, field), field);
+      const runOnStartup = fn.trigger.runOnStartup === true;
+      this.timers.set(fn.name.toLowerCase(), new TimerFunction(fn, schedule, runOnStartup, app, clock, logger));
+    }
+  }
+
+  start(): void {
+    for (const timer of this.timers.values()) timer.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled([...this.timers.values()].map((t) => t.stop()));
+  }
+
+  has(name: string): boolean {
+    return this.timers.has(name.toLowerCase());
+  }
+
+  /** Invokes the timer function now (admin invoke / test API); resolves when the invocation finishes. */
+  trigger(name: string): Promise<InvocationResult> {
+    const timer = this.timers.get(name.toLowerCase());
+    if (!timer) return Promise.reject(new Error(`No timer-triggered function named '${name}'`));
+    return timer.fire(false, 'manual');
+  }
+}
