@@ -134,11 +134,15 @@ export const MAX_KEY_TIME_MS = 10 ** 13;
 const TIME_DIGITS = 13;
 const SEPARATOR = '_';
 
+/** Between the name and the optional run id; escaped text never contains it (every `~` there starts an escape). */
+const RUN_SEPARATOR = '~~';
+
 /**
- * `{9999999999999 - ms, 13 digits}_{operation}_{escaped restore point name}`: lexical order is newest first,
- * then operation, then name. The name may be empty (a skip with no point).
+ * `{9999999999999 - ms, 13 digits}_{operation}_{escaped restore point name}[~~{escaped runId}]`: lexical order
+ * is newest first, then operation, then name. The name may be empty (a skip with no point). The run id keeps
+ * two runs that touch one VM in the same millisecond apart while a retried write of one outcome hits the same row.
  */
-export function outcomeRowKey(timeMs: number, operation: Operation, restorePointName = ''): string {
+export function outcomeRowKey(timeMs: number, operation: Operation, restorePointName = '', runId?: string): string {
   if (!Number.isInteger(timeMs) || timeMs < 0 || timeMs >= MAX_KEY_TIME_MS) {
     throw new ValidationError('table key', [
       {
@@ -158,9 +162,10 @@ export function outcomeRowKey(timeMs: number, operation: Operation, restorePoint
     ]);
   }
   const inverted = String(MAX_KEY_TIME_MS - 1 - timeMs).padStart(TIME_DIGITS, '0');
+  const run = runId === undefined ? '' : RUN_SEPARATOR + encodeKeyPart(runId);
   return assertKeySize(
-    `${inverted}${SEPARATOR}${operation}${SEPARATOR}${encodeKeyPart(restorePointName)}`,
-    'restorePointName',
+    `${inverted}${SEPARATOR}${operation}${SEPARATOR}${encodeKeyPart(restorePointName)}${run}`,
+    'rowKey',
   );
 }
 
@@ -168,6 +173,7 @@ export interface DecodedRowKey {
   readonly timeMs: number;
   readonly operation: Operation;
   readonly restorePointName: string;
+  readonly runId?: string;
 }
 
 /** Reads a RowKey made by {@link outcomeRowKey}; `undefined` if it is not one. */
@@ -176,11 +182,16 @@ export function decodeRowKey(rowKey: string): DecodedRowKey | undefined {
   if (match === null) return undefined;
   const operation = match[2] as Operation;
   if (!OPERATIONS.includes(operation)) return undefined;
+  const rest = match[3] as string;
+  const split = rest.indexOf(RUN_SEPARATOR);
   try {
+    const timeMs = MAX_KEY_TIME_MS - 1 - Number(match[1]);
+    if (split === -1) return { timeMs, operation, restorePointName: decodeKeyPart(rest) };
     return {
-      timeMs: MAX_KEY_TIME_MS - 1 - Number(match[1]),
+      timeMs,
       operation,
-      restorePointName: decodeKeyPart(match[3] as string),
+      restorePointName: decodeKeyPart(rest.slice(0, split)),
+      runId: decodeKeyPart(rest.slice(split + RUN_SEPARATOR.length)),
     };
   } catch {
     return undefined;

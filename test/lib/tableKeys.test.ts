@@ -96,23 +96,31 @@ describe('outcomeRowKey', () => {
     expect(outcomeRowKey(Date.UTC(2026, 10, 22), 'skip')).toMatch(/^\d{13}_skip_$/);
   });
 
-  it('decodes back to time, operation and name for all inputs', () => {
+  it('decodes back to time, operation, name and run id for all inputs', () => {
     fc.assert(
-      fc.property(time, operation, anyText, (ms, op, name) => {
-        const key = outcomeRowKey(ms, op, name);
+      fc.property(time, operation, anyText, fc.option(anyText, { nil: undefined }), (ms, op, name, runId) => {
+        const key = outcomeRowKey(ms, op, name, runId);
         expect(key).not.toMatch(FORBIDDEN);
-        expect(decodeRowKey(key)).toEqual({ timeMs: ms, operation: op, restorePointName: name });
+        const expected = runId === undefined ? {} : { runId };
+        expect(decodeRowKey(key)).toEqual({ timeMs: ms, operation: op, restorePointName: name, ...expected });
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('appends the run id after ~~ so runs in the same millisecond get their own rows', () => {
+    expect(outcomeRowKey(0, 'skip', '', 'policy-run:daily:2026-11-22T18:00:00.000Z')).toBe(
+      '9999999999999_skip_~~policy-run:daily:2026-11-22T18:00:00.000Z',
+    );
+    expect(outcomeRowKey(5, 'skip', 'x', 'run-a')).not.toBe(outcomeRowKey(5, 'skip', 'x', 'run-b'));
   });
 
   it('sorts newer rows first for all timestamps', () => {
     fc.assert(
       fc.property(time, time, operation, operation, anyText, anyText, (a, b, opA, opB, nameA, nameB) => {
         fc.pre(a !== b);
-        const keyA = outcomeRowKey(a, opA, nameA);
-        const keyB = outcomeRowKey(b, opB, nameB);
+        const keyA = outcomeRowKey(a, opA, nameA, nameB);
+        const keyB = outcomeRowKey(b, opB, nameB, nameA);
         expect(keyA < keyB).toBe(a > b);
       }),
       { numRuns: 1000 },
@@ -122,7 +130,7 @@ describe('outcomeRowKey', () => {
   it('bounds "since" queries exactly: rows at or after the time sort below the bound', () => {
     fc.assert(
       fc.property(time, time, operation, anyText, (rowTime, since, op, name) => {
-        expect(outcomeRowKey(rowTime, op, name) < rowKeyBoundSince(since)).toBe(rowTime >= since);
+        expect(outcomeRowKey(rowTime, op, name, name) < rowKeyBoundSince(since)).toBe(rowTime >= since);
       }),
       { numRuns: 1000 },
     );
