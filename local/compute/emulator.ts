@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock';
+import {
+  ArmError,
+  apiVersionTooOld,
+  internalError,
+  invalidApiVersion,
+  invalidRequestContent,
+  invalidSubscriptionId,
+  missingApiVersion,
+  notImplemented,
+} from './armErrors';
+import { idKey, isGuid } from './armIds';
+import type { EmulatorEnv } from './env';
+import { FaultInjector, parseFaultSpec } from './faults';
+import type { ArmRequest, ArmResponse } from './http';
+import { OperationTracker, type OperationRecord } from './lro';
+import { MemoryComputeStore } from './memoryStore';
+import { completeOperation } from './operationEffects';
+import { matchRoute } from './routes';
+import type { SimulationSettings } from './simulation';
+import type {
+  CollectionRecord,
+  ComputeStore,
+  DiskRecord,
+  JsonObject,
+  RestorePointRecord,
+  SetRecord,
+  VirtualMachineRecord,
+} from './store';
+import { PolicyCounters, SlidingWindows, SubscriptionBuckets, requestKind } from './throttling';
+import { isObject } from './validation';
+
+/** The oldest api-version the emulator serves (restore points need 2021-03-01, azure-api.md §1). */
+export const MINIMUM_API_VERSION = '2021-03-01';
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  /** Clock time of the request (ISO 8601). */
+  time: string;
+  operationId?: string;
+}
+
+export interface RawRequest {
+  method: string;
+  /** Path and query as received. */
+  url: string;
+  body: string;
+  /** `https://127.0.0.1:8443`. */
+  baseUrl: string;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface EmulatorSnapshot {
+  version: 1;
+  savedAt: string;
+  collections: CollectionRecord[];
+  restorePoints: RestorePointRecord[];
+  disks: DiskRecord[];
+  virtualMachines: VirtualMachineRecord[];
+  availabilitySets: SetRecord[];
+  scaleSets: SetRecord[];
+  vmConfigs: [string, JsonObject][];
+  operations: OperationRecord[];
+  windows: Record<string, number[]>;
+}
+
+/**
+ * The Compute emulator without its HTTP server: routes a request to its operation handler with
+ * the ARM rules every operation shares (api-version, subscription id, faults, token buckets,
+ * JSON body, CloudError shape), and keeps the request log.
+ */
+export class ComputeEmulatorCore implements EmulatorEnv {
+  readonly store: ComputeStore = new MemoryComputeStore();
+  readonly operations: OperationTracker;
+  readonly windows = new SlidingWindows();
+  readonly counters = new PolicyCounters();
+  readonly faults = new FaultInjector();
+  readonly setMembers = new Map<string, Set<string>>();
+  operationFault?: { code: string; message: string; status: number };
+  private readonly buckets: SubscriptionBuckets;
+  private readonly log: RequestLogEntry[] = [];
+  private readonly changeListeners: (() => void)[] = [];
+
+  constructor(
+    readonly clock: Clock,
+    readonly settings: SimulationSettings,
+  ) {
+    this.buckets = new SubscriptionBuckets(settings.armThrottling);
+    this.operations = new OperationTracker(
+      clock,
+      (operation) => completeOperation(this, operation),
+      () => this.markChanged(),
+    );
+  }
+
+  markChanged(): void {
+    for (const listener of this.changeListeners) listener();
+  }
+
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  requests(): readonly RequestLogEntry[] {
+    return this.log;
+  }
+
+  handle(raw: RawRequest): RawResponse {
+    const url = new URL(raw.url, raw.baseUrl);
+    if (url.pathname.toLowerCase().startsWith('/_emulator/')) return this.admin(raw, url);
+    const requestId = randomUUID();
+    let response: ArmResponse;
+    try {
+      response = this.dispatch(raw, url);
+    } catch (error) {
+      response = errorResponse(error);
+    } finally {
+      delete this.operationFault;
+    }
+    const headers: Record<string, string> = {
+      'x-ms-request-id': requestId,
+      'x-ms-correlation-request-id': requestId,
+      'cache-control': 'no-cache',
+      ...response.headers,
+    };
+    let body: string | undefined;
+    if (response.body !== undefined) {
+      body = JSON.stringify(response.body);
+      headers['content-type'] = 'application/json; charset=utf-8';
+    }
+    this.record(raw.method, url.pathname, response.status);
+    return { status: response.status, headers, ...(body !== undefined ? { body } : {}) };
+  }
+
+  private dispatch(raw: RawRequest, url: URL): ArmResponse {
+    const method = raw.method.toUpperCase();
+    let segments: string[];
+    try {
+      segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      throw new ArmError(400, 'InvalidRequestUri', `The request URI '${url.pathname}' is not a valid URI.`);
+    }
+    const { match } = matchRoute(method, segments);
+    if (!match) throw notImplemented(method, url.pathname);
+    const apiVersion = url.searchParams.get('api-version');
+    if (!apiVersion) throw missingApiVersion();
+    if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) throw invalidApiVersion(apiVersion);
+    if (apiVersion.slice(0, 10) < MINIMUM_API_VERSION) throw apiVersionTooOld(MINIMUM_API_VERSION);
+    const subscriptionId = match.params.subscriptionId ?? '';
+    if (!isGuid(subscriptionId)) throw invalidSubscriptionId(subscriptionId);
+    const path = '/' + segments.join('/');
+    const fault = this.faults.match(method, path, 'request');
+    if (fault) throw fault;
+    const rateHeaders = this.buckets.take(subscriptionId, requestKind(method), this.clock.now());
+    let body: unknown;
+    if (raw.body.trim() !== '' && method !== 'GET' && method !== 'DELETE') {
+      try {
+        body = JSON.parse(raw.body) as unknown;
+      } catch (error) {
+        throw invalidRequestContent(error instanceof Error ? error.message : String(error)).withHeaders(rateHeaders);
+      }
+    }
+    const operationFault = this.faults.match(method, path, 'operation');
+    if (operationFault) {
+      this.operationFault = {
+        code: operationFault.code,
+        message: operationFault.message,
+        status: operationFault.status,
+      };
+    }
+    const request: ArmRequest = {
+      method,
+      path,
+      query: url.searchParams,
+      params: match.params,
+      body,
+      apiVersion,
+      baseUrl: raw.baseUrl,
+    };
+    try {
+      const response = match.route.handler(this, request);
+      return { ...response, headers: { ...rateHeaders, ...response.headers } };
+    } catch (error) {
+      if (error instanceof ArmError) error.withHeaders({ ...rateHeaders, ...error.extra.headers });
+      throw error;
+    }
+  }
+
+  private record(method: string, path: string, status: number): void {
+    this.log.push({ method, path, status, time: new Date(this.clock.now()).toISOString() });
+    if (this.log.length > this.settings.requestLogLimit)
+      this.log.splice(0, this.log.length - this.settings.requestLogLimit);
+  }
+
+  /** Admin routes of DESIGN §6 (outside ARM paths). */
+  private admin(raw: RawRequest, url: URL): RawResponse {
+    const json = (status: number, body?: unknown): RawResponse => ({
+      status,
+      headers: body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const route = `${raw.method.toUpperCase()} ${url.pathname.toLowerCase().replace(/\/+$/, '')}`;
+    switch (route) {
+      case 'POST /_emulator/faults': {
+        try {
+          const spec = parseFaultSpec(JSON.parse(raw.body || 'null') as unknown);
+          this.faults.add(spec);
+          return json(201, spec);
+        } catch (error) {
+          return json(400, {
+            error: { code: 'InvalidFault', message: error instanceof Error ? error.message : String(error) },
+          });
+        }
+      }
+      case 'DELETE /_emulator/faults':
+        this.faults.clear();
+        return json(204);
+      case 'GET /_emulator/requests':
+        return json(200, { value: this.log });
+      case 'DELETE /_emulator/requests':
+        this.log.length = 0;
+        return json(204);
+      case 'GET /_emulator/clock': {
+        const now = this.clock.now();
+        return json(200, { now: new Date(now).toISOString(), epochMs: now });
+      }
+      default:
+        return json(404, {
+          error: { code: 'NotFound', message: `No emulator admin route '${raw.method} ${url.pathname}'.` },
+        });
+    }
+  }
+
+  snapshot(): EmulatorSnapshot {
+    return {
+      version: 1,
+      savedAt: new Date(this.clock.now()).toISOString(),
+      collections: [...this.store.collections.values()],
+      restorePoints: [...this.store.restorePoints.values()],
+      disks: [...this.store.disks.values()],
+      virtualMachines: [...this.store.virtualMachines.values()],
+      availabilitySets: [...this.store.availabilitySets.values()],
+      scaleSets: [...this.store.scaleSets.values()],
+      vmConfigs: [...this.store.vmConfigs.entries()],
+      operations: this.operations.records(),
+      windows: this.windows.toJSON(),
+    };
+  }
+
+  /** Loads a snapshot into an empty emulator; running operations are re-armed on the clock. */
+  load(snapshot: EmulatorSnapshot): void {
+    if (!isObject(snapshot) || snapshot.version !== 1)
+      throw new TypeError('compute snapshot: unsupported format (expected version 1)');
+    for (const [key, config] of snapshot.vmConfigs) this.store.vmConfigs.set(key, config);
+    for (const record of snapshot.availabilitySets) this.store.availabilitySets.put(record);
+    for (const record of snapshot.scaleSets) this.store.scaleSets.put(record);
+    for (const record of snapshot.disks) this.store.disks.put(record);
+    for (const record of snapshot.virtualMachines) {
+      this.store.virtualMachines.put(record);
+      for (const field of ['availabilitySet', 'virtualMachineScaleSet'] as const) {
+        const ref = record.properties[field];
+        if (isObject(ref) && typeof ref.id === 'string') {
+          const key = idKey(ref.id);
+          let members = this.setMembers.get(key);
+          if (!members) this.setMembers.set(key, (members = new Set()));
+          members.add(idKey(record.id));
+        }
+      }
+    }
+    for (const record of snapshot.collections) this.store.collections.put(record);
+    for (const record of snapshot.restorePoints) this.store.restorePoints.put(record);
+    this.windows.load(snapshot.windows);
+    this.operations.load(snapshot.operations);
+  }
+
+  stop(): void {
+    this.operations.stop();
+  }
+}
+
+function errorResponse(error: unknown): ArmResponse {
+  const armError = error instanceof ArmError ? error : internalError();
+  if (!(error instanceof ArmError)) {
+    // An emulator bug: say so on stderr, answer like Azure's internal error.
+    console.error('compute emulator: unexpected error', error);
+  }
+  return { status: armError.status, body: armError.body(), headers: armError.extra.headers ?? {} };
+}

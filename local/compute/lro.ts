@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock, ClockTimer } from '../clock';
+
+/**
+ * The long-running operations of ARM (azure-api.md §4), tracked on the injected clock. An operation
+ * is InProgress until `completesAtMs`; then its effect is applied (which may fail it) and it is
+ * Succeeded or Failed. Completed operations are kept for `retentionMs` so late polls still answer.
+ */
+export type OperationAction =
+  | { kind: 'createRestorePoint'; key: string; diskGeneration?: number }
+  | { kind: 'deleteRestorePoint'; key: string }
+  | { kind: 'deleteCollection'; key: string }
+  | { kind: 'createDisk'; key: string }
+  | { kind: 'deleteDisk'; key: string }
+  | { kind: 'createVm'; key: string }
+  | { kind: 'deleteVm'; key: string }
+  | { kind: 'vmPower'; key: string; to: 'running' | 'stopped' | 'deallocated' }
+  | { kind: 'grantAccess'; key: string; accessSAS: string; expiresAtMs: number }
+  | { kind: 'revokeAccess'; key: string };
+
+export type OperationStatus = 'InProgress' | 'Succeeded' | 'Failed' | 'Canceled';
+
+export interface OperationRecord {
+  id: string;
+  subscriptionId: string;
+  location: string;
+  /** Compute URLs say `operations`, DiskRP's say `DiskOperations`. */
+  family: 'operations' | 'DiskOperations';
+  apiVersion: string;
+  startMs: number;
+  completesAtMs: number;
+  endMs?: number;
+  status: OperationStatus;
+  action: OperationAction;
+  error?: { code: string; message: string; status: number };
+  /** A failure decided when the operation started (fault injection), applied at completion. */
+  failWith?: { code: string; message: string; status: number };
+}
+
+export type CompleteOperation = (
+  operation: OperationRecord,
+) => { code: string; message: string; status: number } | undefined;
+
+export class OperationTracker {
+  private readonly operations = new Map<string, OperationRecord>();
+  private readonly timers = new Map<string, ClockTimer>();
+  private readonly finished: string[] = [];
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly complete: CompleteOperation,
+    private readonly onChange: () => void = () => undefined,
+    private readonly retentionMs = 24 * 3_600_000,
+  ) {}
+
+  start(fields: Omit<OperationRecord, 'id' | 'startMs' | 'status'>): OperationRecord {
+    const operation: OperationRecord = { id: randomUUID(), startMs: this.clock.now(), status: 'InProgress', ...fields };
+    this.operations.set(operation.id, operation);
+    this.arm(operation);
+    this.prune();
+    return operation;
+  }
+
+  get(id: string): OperationRecord | undefined {
+    return this.operations.get(id.toLowerCase());
+  }
+
+  /** Completes due operations now (a poll may arrive before the timer callback on a scaled clock). */
+  settle(operation: OperationRecord): void {
+    if (operation.status === 'InProgress' && operation.completesAtMs <= this.clock.now()) this.finish(operation.id);
+  }
+
+  /** Moves an operation's completion (e.g. when a cross-region copy is re-timed). */
+  reschedule(id: string, completesAtMs: number): void {
+    const operation = this.operations.get(id);
+    if (!operation || operation.status !== 'InProgress') return;
+    operation.completesAtMs = completesAtMs;
+    this.timers.get(id)?.cancel();
+    this.arm(operation);
+  }
+
+  records(): OperationRecord[] {
+    return [...this.operations.values()];
+  }
+
+  /** Loads operations from a snapshot and re-arms the ones still running. */
+  load(records: OperationRecord[]): void {
+    for (const record of records) {
+      this.operations.set(record.id, record);
+      if (record.status === 'InProgress') this.arm(record);
+      else this.finished.push(record.id);
+    }
+  }
+
+  stop(): void {
+    for (const timer of this.timers.values()) timer.cancel();
+    this.timers.clear();
+  }
+
+  private arm(operation: OperationRecord): void {
+    this.timers.set(
+      operation.id,
+      this.clock.at(operation.completesAtMs, () => this.finish(operation.id)),
+    );
+  }
+
+  private finish(id: string): void {
+    const operation = this.operations.get(id);
+    this.timers.get(id)?.cancel();
+    this.timers.delete(id);
+    if (!operation || operation.status !== 'InProgress') return;
+    // The completion handler applies the effect; with `failWith` set it rolls the resource to Failed.
+    const error = this.complete(operation) ?? operation.failWith;
+    operation.endMs = Math.max(this.clock.now(), operation.completesAtMs);
+    operation.status = error ? 'Failed' : 'Succeeded';
+    if (error) operation.error = error;
+    this.finished.push(id);
+    this.onChange();
+  }
+
+  private prune(): void {
+    const cutoff = this.clock.now() - this.retentionMs;
+    while (this.finished.length > 0) {
+      const oldest = this.operations.get(this.finished[0] ?? '');
+      if (oldest && (oldest.endMs ?? 0) > cutoff) break;
+      this.finished.shift();
+      if (oldest) this.operations.delete(oldest.id);
+    }
+  }
+}
+
+export function newOperationId(): string {
+  return randomUUID();
+}
