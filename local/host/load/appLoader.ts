@@ -212,9 +212,9 @@ function createDurableInvoker(registry: FunctionRegistry, pipeline: InvocationPi
     }
   };
   return {
-    invokeOrchestrator: (name, triggerJson) =>
+    invokeOrchestrator: async (name, triggerJson) =>
       run(find(name, 'orchestration'), { string: triggerJson }, 'orchestrator episode'),
-    invokeActivity: (name, inputJson) =>
+    invokeActivity: async (name, inputJson) =>
       run(find(name, 'activity'), inputJson === undefined ? undefined : { string: inputJson }, 'activity'),
     kindOf: (name) => {
       const fn = registry.get(name);
