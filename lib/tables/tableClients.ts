@@ -1,0 +1,141 @@
+import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
+import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import { ValidationError } from '../validation';
+
+/** Table names (DESIGN §3 and §5). Tests pass their own names to stay apart. */
+export const TABLE_NAMES = { policies: 'RpoPolicies', outcomes: 'RpoOutcomes', runs: 'RpoRuns' } as const;
+export type TableRole = keyof typeof TABLE_NAMES;
+
+/**
+ * Where the tables live: a connection string (`UseDevelopmentStorage=true` = Azurite on 127.0.0.1:10002), or
+ * identity-based (Functions' `AzureWebJobsStorage__tableServiceUri` / `__accountName` + a token credential).
+ */
+export type TableStorageSettings =
+  | { readonly kind: 'connectionString'; readonly connectionString: string }
+  | { readonly kind: 'identity'; readonly tableServiceUri: string; readonly credential: TokenCredential };
+
+/** Azure table names: 3-63 letters and digits, starting with a letter. */
+const TABLE_NAME = /^[A-Za-z][A-Za-z0-9]{2,62}$/;
+
+function settingsError(field: string, rule: string, message: string): ValidationError {
+  return new ValidationError('storage settings', [{ field, rule, message }]);
+}
+
+/**
+ * Reads the app's storage connection the way the Functions host does: `{prefix}` as a connection string,
+ * else `{prefix}__tableServiceUri`, else `{prefix}__accountName` (public cloud). For identity, a
+ * user-assigned identity is picked by `{prefix}__clientId`, else `AZURE_CLIENT_ID`.
+ * The connection string is never part of an error message: it may hold a key.
+ */
+export function tableStorageSettingsFromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  prefix = 'AzureWebJobsStorage',
+  makeCredential: (clientId: string | undefined) => TokenCredential = defaultCredential,
+): TableStorageSettings {
+  const connectionString = env[prefix]?.trim();
+  if (connectionString) return { kind: 'connectionString', connectionString };
+  const clientId = env[`${prefix}__clientId`]?.trim() || env.AZURE_CLIENT_ID?.trim() || undefined;
+  const uri = env[`${prefix}__tableServiceUri`]?.trim();
+  if (uri) {
+    let parsed: URL;
+    try {
+      parsed = new URL(uri);
+    } catch {
+      throw settingsError(
+        `${prefix}__tableServiceUri`,
+        'url',
+        'must be an absolute URL such as https://<account>.table.core.windows.net',
+      );
+    }
+    if (parsed.search !== '') {
+      // A SAS in the URI would be a secret in plain app settings; identity settings never need one.
+      throw settingsError(`${prefix}__tableServiceUri`, 'no-query', 'must not carry a query string (no SAS tokens)');
+    }
+    return { kind: 'identity', tableServiceUri: uri.replace(/\/+$/, ''), credential: makeCredential(clientId) };
+  }
+  const account = env[`${prefix}__accountName`]?.trim();
+  if (account) {
+    if (!/^[a-z0-9]{3,24}$/.test(account)) {
+      throw settingsError(
+        `${prefix}__accountName`,
+        'storage-account-name',
+        'must be 3-24 lower-case letters and digits',
+      );
+    }
+    return {
+      kind: 'identity',
+      tableServiceUri: `https://${account}.table.core.windows.net`,
+      credential: makeCredential(clientId),
+    };
+  }
+  throw settingsError(
+    prefix,
+    'required',
+    `set ${prefix} (connection string) or ${prefix}__tableServiceUri / __accountName`,
+  );
+}
+
+function defaultCredential(clientId: string | undefined): TokenCredential {
+  return clientId === undefined ? new DefaultAzureCredential() : new ManagedIdentityCredential({ clientId });
+}
+
+/** True for `http://` endpoints (Azurite): the SDK refuses to send credentials over http unless told. */
+function isInsecureEndpoint(connectionString: string): boolean {
+  if (/usedevelopmentstorage=true/i.test(connectionString)) return true;
+  const endpoint = /(?:^|;)\s*TableEndpoint=([^;]*)/i.exec(connectionString)?.[1];
+  if (endpoint !== undefined) return endpoint.trim().toLowerCase().startsWith('http://');
+  return /(?:^|;)\s*DefaultEndpointsProtocol=http\s*(?:;|$)/i.test(connectionString);
+}
+
+/** A TableClient for one table; does not create it (see {@link ensureTable}). */
+export function createTableClient(settings: TableStorageSettings, tableName: string): TableClient {
+  if (!TABLE_NAME.test(tableName)) {
+    throw settingsError(
+      'tableName',
+      'table-name',
+      `must be 3-63 letters and digits starting with a letter, got ${JSON.stringify(tableName)}`,
+    );
+  }
+  if (settings.kind === 'connectionString') {
+    const options: TableServiceClientOptions = isInsecureEndpoint(settings.connectionString)
+      ? { allowInsecureConnection: true }
+      : {};
+    return TableClient.fromConnectionString(settings.connectionString, tableName, options);
+  }
+  const insecure = settings.tableServiceUri.toLowerCase().startsWith('http://');
+  return new TableClient(settings.tableServiceUri, tableName, settings.credential, {
+    allowInsecureConnection: insecure,
+  });
+}
+
+/** Creates the table if it is missing; an existing table (409 TableAlreadyExists) is fine. */
+export async function ensureTable(client: TableClient): Promise<void> {
+  try {
+    await client.createTable();
+  } catch (error) {
+    if (statusOf(error) !== 409) throw error;
+  }
+}
+
+/** Opens (and creates if needed) the three RPO tables. */
+export async function openRpoTables(
+  settings: TableStorageSettings,
+  names: Partial<Record<TableRole, string>> = {},
+): Promise<Record<TableRole, TableClient>> {
+  const clients = {
+    policies: createTableClient(settings, names.policies ?? TABLE_NAMES.policies),
+    outcomes: createTableClient(settings, names.outcomes ?? TABLE_NAMES.outcomes),
+    runs: createTableClient(settings, names.runs ?? TABLE_NAMES.runs),
+  };
+  await Promise.all(Object.values(clients).map(ensureTable));
+  return clients;
+}
+
+/** HTTP status of a RestError-like value, if any. */
+export function statusOf(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'statusCode' in error) {
+    const status = (error as { statusCode?: unknown }).statusCode;
+    return typeof status === 'number' ? status : undefined;
+  }
+  return undefined;
+}
