@@ -82,6 +82,7 @@ export type WarningCode =
   | 'policyExclusionUnmatched'
   | 'instantAccessWithoutEligibleDisk'
   | 'instanceViewMissing'
+  | 'vmNotRunning'
   | 'vmProvisioningFailed';
 
 export interface RefusedPlan {
@@ -274,14 +275,11 @@ function refuseVm(input: ConsistencyPlanInput, vmName: string): RefusedPlan | un
     );
   }
 
+  // A deallocated VM has no host to snapshot from; Azure refuses it in both modes (OperationNotAllowed).
+  // A stopped (still allocated) VM is not refused: its agent cannot answer, which the warnings report.
   const power = powerState(vm);
-  if (power !== undefined && power !== 'running') {
-    const transitional = power === 'starting' || power === 'stopping' || power === 'deallocating';
-    return refuse(
-      'vmNotRunning',
-      `${vmName} is ${power}; restore points need a running VM (Stopped/Deallocated states interfere with the operation)`,
-      transitional,
-    );
+  if (power === 'deallocated' || power === 'deallocating') {
+    return refuse('vmNotRunning', `${vmName} is ${power}; start the VM to take restore points of it`);
   }
   return undefined;
 }
@@ -346,6 +344,10 @@ function collectWarnings(
       'instanceViewMissing',
       `${vmName}: no instance view (use $expand=instanceView); power state and VM agent were not checked`,
     );
+  }
+  const power = powerState(vm);
+  if (power !== undefined && power !== 'running') {
+    warn('vmNotRunning', `${vmName} is ${power}, not running: Stopped states interfere with restore point creation`);
   }
   if (vm.provisioningState?.toLowerCase() === 'failed') {
     warn(

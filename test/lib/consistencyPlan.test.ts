@@ -334,13 +334,12 @@ const refusalRows: RefusalRow[] = [
     retryable: false,
   },
   {
-    row: 'VM that is starting',
+    row: 'VM that is being deallocated',
     input: input(
-      vm({ instanceView: { ...running, statuses: [{ code: 'PowerState/starting' }] } }),
+      vm({ instanceView: { ...running, statuses: [{ code: 'PowerState/deallocating' }] } }),
       'ApplicationConsistent',
     ),
     code: 'vmNotRunning',
-    retryable: true,
   },
   {
     row: 'VM being updated (model changes make Azure fail the restore point)',
@@ -581,6 +580,24 @@ const warningRows: WarningRow[] = [
     input: input(vm(), 'CrashConsistent', { exclusions: { luns: [7] } }),
     warning: 'policyExclusionUnmatched',
     present: true,
+  },
+  {
+    row: 'stopped (still allocated) VM in crash mode',
+    input: input(vm({ instanceView: { statuses: [{ code: 'PowerState/stopped' }] } }), 'CrashConsistent'),
+    warning: 'vmNotRunning',
+    present: true,
+  },
+  {
+    row: 'stopped VM in app-consistent mode: the agent cannot answer',
+    input: input(vm({ instanceView: { statuses: [{ code: 'PowerState/stopped' }] } }), 'ApplicationConsistent'),
+    warning: 'vmAgentNotReady',
+    present: true,
+  },
+  {
+    row: 'running VM',
+    input: input(vm(), 'CrashConsistent'),
+    warning: 'vmNotRunning',
+    present: false,
   },
   {
     row: 'instance view missing',
