@@ -11,6 +11,8 @@
  * - a `$ref` into a file that is not in the folder (e.g. `./virtualMachine.json`, too large to copy)
  *   becomes `{}` (anything goes) and is listed by `unresolvedReferences()`;
  * - `x-nullable: true` widens `type` with `null`;
+ * - enums stay strict (a typo like `Crashconsistent` is a bug even where `modelAsString` makes the enum
+ *   extensible for clients), except those listed in EXTENSIBLE_ENUMS, whose lists Azure itself outgrew;
  * - `x-ms-*` keywords stay in place: ajv runs with `strict: false` and ignores them.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -84,6 +86,12 @@ const ORPHAN_EXAMPLE_OPERATIONS: Record<string, string> = {
   'VirtualMachine_Get_InstanceView.json': 'VirtualMachines_InstanceView',
 };
 
+/**
+ * `x-ms-enum` names whose value lists are known to be stale: VirtualMachineSizeTypes is "deprecated"
+ * (its own description) and lacks every size newer than v3, e.g. Standard_D2s_v5.
+ */
+const EXTENSIBLE_ENUMS = new Set(['VirtualMachineSizeTypes']);
+
 let loaded: LoadedSpec | undefined;
 
 function isObject(value: unknown): value is JsonObject {
@@ -128,6 +136,8 @@ function adaptDocument(node: Json, file: string, unresolved: Set<string>): Json 
     copy[key] = key === 'x-ms-examples' ? exampleFiles(value, file) : adaptDocument(value, file, unresolved);
   }
   if (copy['x-nullable'] === true && typeof copy.type === 'string') copy.type = [copy.type, 'null'];
+  const xEnum = copy['x-ms-enum'];
+  if (isObject(xEnum) && typeof xEnum.name === 'string' && EXTENSIBLE_ENUMS.has(xEnum.name)) delete copy.enum;
   return copy;
 }
 
@@ -294,7 +304,7 @@ function describeError(error: ErrorObject): string {
     typeof params.additionalProperty === 'string'
       ? ` '${params.additionalProperty}'`
       : Array.isArray(params.allowedValues)
-        ? ` ${JSON.stringify(params.allowedValues)}`
+        ? ` ${JSON.stringify(params.allowedValues.slice(0, 12))}${params.allowedValues.length > 12 ? ' …' : ''}`
         : '';
   return `${where} ${error.message ?? 'is invalid'}${detail}`;
 }
