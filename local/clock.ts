@@ -162,12 +162,23 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-/** The clock for a process of the local stack: RPO_CLOCK_SCALE from the environment (default 1). */
+/**
+ * The clock for a process of the local stack: RPO_CLOCK_SCALE from the environment (default 1).
+ * Processes that must agree on the time (the emulator and the host started by `npm start`) share
+ * RPO_CLOCK_ORIGIN, a real epoch-ms instant at which clock time equals real time; from there clock
+ * time runs `scale` times faster, so every process computes the same "now".
+ */
 export function clockFromEnvironment(env: NodeJS.ProcessEnv = process.env): ScaledClock {
   const raw = env.RPO_CLOCK_SCALE;
   const scale = raw === undefined || raw === '' ? 1 : Number(raw);
   if (!Number.isFinite(scale) || scale <= 0) {
     throw new RangeError(`RPO_CLOCK_SCALE must be a number > 0 (e.g. 3600 = an hour a second), got "${raw}"`);
   }
-  return new ScaledClock(scale);
+  const rawOrigin = env.RPO_CLOCK_ORIGIN;
+  if (rawOrigin === undefined || rawOrigin === '') return new ScaledClock(scale);
+  const origin = Number(rawOrigin);
+  if (!Number.isSafeInteger(origin) || origin <= 0 || origin > Date.now()) {
+    throw new RangeError(`RPO_CLOCK_ORIGIN must be a past instant in epoch milliseconds, got "${rawOrigin}"`);
+  }
+  return ScaledClock.fromOrigin(scale, origin);
 }

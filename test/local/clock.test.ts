@@ -80,4 +80,20 @@ describe('clockFromEnvironment', () => {
     expect(clockFromEnvironment({}).scale).toBe(1);
     expect(() => clockFromEnvironment({ RPO_CLOCK_SCALE: 'fast' })).toThrow(/RPO_CLOCK_SCALE must be a number > 0/);
   });
+
+  it('makes two clocks with the same RPO_CLOCK_ORIGIN agree on the time', async () => {
+    const env = { RPO_CLOCK_SCALE: '3600', RPO_CLOCK_ORIGIN: String(Date.now() - 1_000) };
+    const first = clockFromEnvironment(env);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = clockFromEnvironment(env);
+    // Read back to back: at most a few real milliseconds (times 3600) apart, not the 20 ms between their births.
+    const [a, b] = [first.now(), second.now()];
+    expect(Math.abs(a - b)).toBeLessThan(3_600 * 5);
+    expect(second.now() - Date.now()).toBeGreaterThanOrEqual(3_599_000 - 1_000);
+  });
+
+  it('rejects an RPO_CLOCK_ORIGIN that is not a past epoch-ms instant, naming the setting', () => {
+    expect(() => clockFromEnvironment({ RPO_CLOCK_ORIGIN: 'yesterday' })).toThrow(/RPO_CLOCK_ORIGIN must be/);
+    expect(() => clockFromEnvironment({ RPO_CLOCK_ORIGIN: String(Date.now() + 60_000) })).toThrow(/RPO_CLOCK_ORIGIN/);
+  });
 });
