@@ -48,11 +48,17 @@ export class ScaledClock implements Clock {
   constructor(
     readonly scale = 1,
     startMs?: number,
+    realStartMs = Date.now(),
   ) {
     if (!Number.isFinite(scale) || scale <= 0)
       throw new RangeError(`RPO_CLOCK_SCALE must be a number > 0, got ${scale}`);
-    this.realStart = Date.now();
+    this.realStart = realStartMs;
     this.clockStart = startMs ?? this.realStart;
+  }
+
+  /** Clock time equals real time at `originMs` and runs `scale` times faster from there. */
+  static fromOrigin(scale: number, originMs: number): ScaledClock {
+    return new ScaledClock(scale, originMs, originMs);
   }
 
   now(): number {
