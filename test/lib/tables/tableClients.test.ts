@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import { describe, expect, inject, it } from 'vitest';
+import {
+  createTableClient,
+  ensureTable,
+  openRpoTables,
+  TABLE_NAMES,
+  tableStorageSettingsFromEnv,
+} from '../../../lib/tables/tableClients';
+
+const connectionString = inject('azuriteConnectionString');
+const unique = (prefix: string): string => `${prefix}${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+
+/** A credential that is never asked for a token in these tests (no request is sent with it). */
+class UnusedCredential implements TokenCredential {
+  getToken(): Promise<AccessToken | null> {
+    return Promise.reject(new Error('no token in this test'));
+  }
+}
+
+describe('tableStorageSettingsFromEnv', () => {
+  const credential = new UnusedCredential();
+  const make = (clientId: string | undefined): TokenCredential => {
+    made.push(clientId);
+    return credential;
+  };
+  const made: (string | undefined)[] = [];
+
+  it('prefers the connection string', () => {
+    expect(tableStorageSettingsFromEnv({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' })).toEqual({
+      kind: 'connectionString',
+      connectionString: 'UseDevelopmentStorage=true',
+    });
+  });
+
+  it('uses the table service URI with a credential for the configured client id', () => {
+    const settings = tableStorageSettingsFromEnv(
+      {
+        AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net/',
+        AzureWebJobsStorage__clientId: 'client-1',
+      },
+      'AzureWebJobsStorage',
+      make,
+    );
+    expect(settings).toEqual({ kind: 'identity', tableServiceUri: 'https://acct.table.core.windows.net', credential });
+    expect(made.at(-1)).toBe('client-1');
+  });
+
+  it('builds the URI from the account name, picking the identity from AZURE_CLIENT_ID', () => {
+    const settings = tableStorageSettingsFromEnv(
+      { AzureWebJobsStorage__accountName: 'rpostore', AZURE_CLIENT_ID: 'uami' },
+      'AzureWebJobsStorage',
+      make,
+    );
+    expect(settings).toMatchObject({ kind: 'identity', tableServiceUri: 'https://rpostore.table.core.windows.net' });
+    expect(made.at(-1)).toBe('uami');
+  });
+
+  it('refuses missing, malformed and SAS-bearing settings, naming the setting', () => {
+    expect(() => tableStorageSettingsFromEnv({})).toThrow(/AzureWebJobsStorage: set AzureWebJobsStorage/);
+    expect(() =>
+      tableStorageSettingsFromEnv({ AzureWebJobsStorage__tableServiceUri: 'not a url' }, undefined, make),
+    ).toThrow(/AzureWebJobsStorage__tableServiceUri: must be an absolute URL/);
+    const sas = 'https://acct.table.core.windows.net/?sv=1&sig=SECRET';
+    expect(() => tableStorageSettingsFromEnv({ AzureWebJobsStorage__tableServiceUri: sas }, undefined, make)).toThrow(
+      /must not carry a query string/,
+    );
+    try {
+      tableStorageSettingsFromEnv({ AzureWebJobsStorage__tableServiceUri: sas }, undefined, make);
+    } catch (error) {
+      expect(String(error)).not.toContain('SECRET');
+    }
+    expect(() =>
+      tableStorageSettingsFromEnv({ AzureWebJobsStorage__accountName: 'Bad_Name' }, undefined, make),
+    ).toThrow(/__accountName: must be 3-24/);
+  });
+});
+
+describe('createTableClient', () => {
+  it('maps UseDevelopmentStorage=true to Azurite on 127.0.0.1:10002', () => {
+    const client = createTableClient(
+      { kind: 'connectionString', connectionString: 'UseDevelopmentStorage=true' },
+      'RpoRuns',
+    );
+    expect(client.url).toBe('http://127.0.0.1:10002/devstoreaccount1');
+    expect(client.tableName).toBe('RpoRuns');
+  });
+
+  it('builds an identity client for the table service URI', () => {
+    const client = createTableClient(
+      { kind: 'identity', tableServiceUri: 'https://acct.table.core.windows.net', credential: new UnusedCredential() },
+      'RpoOutcomes',
+    );
+    expect(client.url).toBe('https://acct.table.core.windows.net');
+  });
+
+  it('refuses an invalid table name', () => {
+    expect(() => createTableClient({ kind: 'connectionString', connectionString }, 'rpo-runs')).toThrow(
+      /tableName: must be 3-63 letters and digits/,
+    );
+  });
+
+  it('talks to Azurite over http with a connection string, and creating a table twice is fine', async () => {
+    const client = createTableClient({ kind: 'connectionString', connectionString }, unique('Ensure'));
+    await ensureTable(client);
+    await ensureTable(client);
+    await client.upsertEntity({ partitionKey: 'p', rowKey: 'r', value: 1 });
+    expect((await client.getEntity('p', 'r')).value).toBe(1);
+  });
+});
+
+describe('openRpoTables', () => {
+  it('creates the three tables under the given names, idempotently', async () => {
+    const names = { policies: unique('Pol'), outcomes: unique('Out'), runs: unique('Run') };
+    const settings = { kind: 'connectionString' as const, connectionString };
+    await openRpoTables(settings, names);
+    const tables = await openRpoTables(settings, names);
+    expect(Object.values(tables).map((t) => t.tableName)).toEqual([names.policies, names.outcomes, names.runs]);
+    expect(TABLE_NAMES).toEqual({ policies: 'RpoPolicies', outcomes: 'RpoOutcomes', runs: 'RpoRuns' });
+  });
+});
