@@ -1,7 +1,20 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { loadFleetFile, parseFleet, planFleet, type Fleet } from '../../../local/compute/fleet';
+import type { ComputeManagementClient, VirtualMachine } from '@azure/arm-compute';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../local/clock';
+import {
+  applyFleet,
+  FleetApplyError,
+  loadFleetFile,
+  parseFleet,
+  planFleet,
+  type Fleet,
+} from '../../../local/compute/fleet';
+import { startComputeEmulator } from '../../../local/compute/server';
 import { ValidationError } from '../../../lib/validation';
+import { computeClientFor } from '../../helpers/computeClient';
 
 const DEMO = path.resolve(__dirname, '../../../local/fleets/demo.json');
 const SUB = '00000000-0000-4000-8000-000000000001';
@@ -38,6 +51,17 @@ function firstVm(fleet: ReturnType<typeof smallFleet>) {
   const vm = fleet.subscriptions[0]?.resourceGroups[0]?.virtualMachines[0];
   if (!vm) throw new Error('the small fleet has a VM');
   return vm;
+}
+
+/** JSON paths whose values differ between two documents (`vms[3].properties.x: a → b`). */
+function differences(a: unknown, b: unknown, at = ''): string[] {
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    return [...keys].flatMap((key) =>
+      differences((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${at}.${key}`),
+    );
+  }
+  return Object.is(a, b) ? [] : [`${at}: ${JSON.stringify(a)} → ${JSON.stringify(b)}`];
 }
 
 function issuesOf(run: () => unknown): { field: string; rule: string }[] {
@@ -184,5 +208,145 @@ describe('the demo fleet', () => {
     const tiers = vms().map((vm) => vm.tags?.['rpo-tier']);
     expect(tiers).toContain('gold');
     expect(tiers).toContain('silver');
+  });
+});
+
+describe('applyFleet against the emulator', () => {
+  const PROD = 'b1f0c2d4-6e8a-4c1b-9d3f-5a7e9c2b4d60';
+  const DEV = 'c2e1d3f5-7f9b-4d2c-8e4a-6b8f0d3c5e71';
+  let emulator: Awaited<ReturnType<typeof startComputeEmulator>>;
+  let clock: ManualClock;
+  let demo: Fleet;
+  let prod: ComputeManagementClient;
+  /** Polls move the manual clock (one advance at a time, however many requests wait). */
+  let advancing: Promise<void> = Promise.resolve();
+  const betweenPolls = (): Promise<void> => (advancing = advancing.then(() => clock.advance('5s')));
+  const apply = (fleet: Fleet) => applyFleet(emulator.url, emulator.caPem, fleet, { betweenPolls });
+  const vm = (name: string, resourceGroup = 'rg-shop-weu') => prod.virtualMachines.get(resourceGroup, name);
+  const storage = (v: VirtualMachine) => v.storageProfile ?? {};
+
+  beforeAll(async () => {
+    clock = new ManualClock('2026-03-02T08:00:00Z');
+    const certDir = await mkdtemp(path.join(tmpdir(), 'rpo-fleet-certs-'));
+    emulator = await startComputeEmulator({ clock, certDir, quiet: true });
+    demo = await loadFleetFile(DEMO);
+    prod = computeClientFor(emulator, PROD);
+  });
+
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it('creates every resource of the demo fleet, in order, through the ARM API', async () => {
+    const result = await apply(demo);
+    expect(result.counts).toEqual({ disk: 38, availabilitySet: 1, virtualMachineScaleSet: 2, virtualMachine: 26 });
+    const names: string[] = [];
+    for (const sub of [PROD, DEV]) {
+      for await (const v of computeClientFor(emulator, sub).virtualMachines.listAll()) names.push(v.name ?? '');
+    }
+    const declared = demo.subscriptions.flatMap((s) =>
+      s.resourceGroups.flatMap((g) => g.virtualMachines.map((v) => v.name)),
+    );
+    expect(names.sort()).toEqual([...declared].sort());
+  }, 120_000);
+
+  it('is idempotent: applying the fleet again changes no VM, disk or set', async () => {
+    const snapshot = async () => {
+      const vms: unknown[] = [];
+      for await (const v of prod.virtualMachines.listAll()) vms.push(v);
+      const disks: unknown[] = [];
+      for await (const d of prod.disks.list()) disks.push(d);
+      // By id: ARM promises no list order.
+      const byId = (list: unknown[]) => Object.fromEntries(list.map((r) => [(r as { id: string }).id, r]));
+      return JSON.stringify({
+        vms: byId(vms),
+        disks: byId(disks),
+        avset: await prod.availabilitySets.get('rg-shop-weu', 'avset-web'),
+      });
+    };
+    const before = await snapshot();
+    await apply(demo);
+    expect(differences(JSON.parse(before), JSON.parse(await snapshot()))).toEqual([]);
+  }, 120_000);
+
+  it('gives each VM the properties its restore point rule depends on', async () => {
+    const webSet = (await prod.availabilitySets.get('rg-shop-weu', 'avset-web')).id?.toLowerCase();
+    for (const name of ['vm-web-01', 'vm-web-02', 'vm-web-03']) {
+      expect((await vm(name)).availabilitySet?.id?.toLowerCase()).toBe(webSet);
+    }
+    const flex = await prod.virtualMachineScaleSets.get('rg-shop-weu', 'vmss-api');
+    expect(flex.orchestrationMode).toBe('Flexible');
+    for (const name of ['vm-api-01', 'vm-api-02', 'vm-api-03', 'vm-api-04']) {
+      expect((await vm(name)).virtualMachineScaleSet?.id?.toLowerCase()).toBe(flex.id?.toLowerCase());
+    }
+    const uniform = await prod.virtualMachineScaleSets.get('rg-shop-weu', 'vmss-batch');
+    expect(uniform.orchestrationMode).toBe('Uniform');
+    expect((await vm('vm-batch-0')).virtualMachineScaleSet?.id?.toLowerCase()).toBe(uniform.id?.toLowerCase());
+    expect((await vm('vm-cvm-01')).securityProfile?.securityType).toBe('ConfidentialVM');
+
+    const dataDiskSku = async (name: string, lun: number) => {
+      const id = storage(await vm(name)).dataDisks?.find((d) => d.lun === lun)?.managedDisk?.id ?? '';
+      return (await prod.disks.get('rg-shop-weu', id.split('/').pop() ?? '')).sku?.name;
+    };
+    expect(await dataDiskSku('vm-sql-01', 0)).toBe('UltraSSD_LRS');
+    expect(await dataDiskSku('vm-analytics-01', 0)).toBe('PremiumV2_LRS');
+    const shared = await prod.disks.get('rg-shop-weu', 'disk-cluster-shared');
+    expect(shared.maxShares).toBe(2);
+    for (const name of ['vm-cluster-01', 'vm-cluster-02']) {
+      expect(storage(await vm(name)).dataDisks?.[0]?.managedDisk?.id?.toLowerCase()).toBe(shared.id?.toLowerCase());
+    }
+    expect(storage(await vm('vm-logs-01')).dataDisks?.[0]?.writeAcceleratorEnabled).toBe(true);
+    expect(storage(await vm('vm-ephemeral-01')).osDisk?.diffDiskSettings?.option).toBe('Local');
+    expect(storage(await vm('vm-cache-rw-01')).dataDisks?.[0]?.caching).toBe('ReadWrite');
+    const boost = await vm('vm-boost-01');
+    expect(boost.hardwareProfile?.vmSize).toBe('Standard_D4s_v6');
+    expect(storage(boost).dataDisks).toHaveLength(2);
+    expect(storage(await vm('vm-legacy-01')).osDisk?.vhd?.uri).toMatch(/^https:\/\/.+\.vhd$/);
+
+    const agentDown = await prod.virtualMachines.instanceView('rg-shop-weu', 'vm-agent-down-01');
+    expect(agentDown.vmAgent?.statuses?.[0]?.displayStatus).not.toBe('Ready');
+    const stopped = await prod.virtualMachines.instanceView('rg-shop-weu', 'vm-stopped-01');
+    expect(stopped.statuses?.map((s) => s.code)).toContain('PowerState/deallocated');
+    const running = await prod.virtualMachines.instanceView('rg-shop-weu', 'vm-web-01');
+    expect(running.vmAgent?.statuses?.[0]?.displayStatus).toBe('Ready');
+    expect(running.statuses?.map((s) => s.code)).toContain('PowerState/running');
+
+    const drDisk = await prod.disks.get('rg-shop-neu', 'vm-dr-01-data0');
+    expect(drDisk.encryption?.type).toBe('EncryptionAtRestWithCustomerKey');
+    expect((await vm('vm-dr-01', 'rg-shop-neu')).location).toBe('northeurope');
+  });
+
+  it('names the fleet path and the resource when the emulator refuses a request', async () => {
+    const fleet = parseFleet({
+      subscriptions: [
+        {
+          id: '00000000-0000-4000-8000-00000000f1ee',
+          resourceGroups: [
+            {
+              name: 'rg-bad',
+              location: 'westeurope',
+              disks: [{ name: 'far-away', location: 'northeurope', sku: 'Premium_LRS', sizeGB: 32 }],
+              virtualMachines: [
+                {
+                  name: 'vm-bad',
+                  size: 'Standard_D2s_v5',
+                  osDisk: { disk: { name: 'vm-bad-os', sku: 'Premium_LRS', sizeGB: 32 } },
+                  dataDisks: [{ lun: 0, disk: 'far-away' }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    const failure = await apply(fleet).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(FleetApplyError);
+    const message = (failure as FleetApplyError).message;
+    expect(message).toContain('subscriptions[0].resourceGroups[0].virtualMachines[0]');
+    expect(message).toContain('/virtualMachines/vm-bad');
+    expect(message).toMatch(/PUT answered 400 InvalidParameter/);
   });
 });
