@@ -1,0 +1,174 @@
+/**
+ * `npm start`: the whole local stack with the demo fleet (DESIGN §6).
+ *
+ *   Azurite            127.0.0.1:10000-10002  data in .rpo/azurite (reused if one already listens there)
+ *   Compute emulator   https://127.0.0.1:8443 demo fleet from local/fleets/demo.json, state in .rpo/compute.json
+ *   Functions host     http://127.0.0.1:7071  this repo's built app, Durable state in Azurite
+ *
+ * The host runs as a child process so that it trusts the emulator's CA the way an app in Azure trusts
+ * ARM's certificate (NODE_EXTRA_CA_CERTS is read at process start). All parts share one clock through
+ * RPO_CLOCK_ORIGIN and RPO_CLOCK_SCALE. A progress line is printed whenever something changes.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import path from 'node:path';
+import { ensureError } from '../lib/errors';
+import { DEFAULT_AZURITE_PORTS, startAzurite, type RunningAzurite } from './azurite';
+import { clockFromEnvironment } from './clock';
+import { applyFleet, loadFleetFile } from './compute/fleet';
+import { requestLog, startComputeEmulator, type RunningComputeEmulator } from './compute/server';
+
+const ROOT = path.resolve(__dirname, '..');
+const STATE_DIR = path.join(ROOT, '.rpo');
+const HOST_PORT = 7071;
+const EMULATOR_PORT = 8443;
+const PROGRESS_EVERY_MS = 5_000;
+
+function say(line: string): void {
+  console.log(`[rpo] ${line}`);
+}
+
+async function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+interface Stack {
+  azurite?: RunningAzurite;
+  emulator?: RunningComputeEmulator;
+  host?: ChildProcess;
+  progress?: NodeJS.Timeout;
+}
+
+async function stopStack(stack: Stack): Promise<void> {
+  if (stack.progress) clearInterval(stack.progress);
+  const host = stack.host;
+  if (host && host.exitCode === null && host.signalCode === null) {
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => host.kill('SIGKILL'), 10_000);
+      host.once('exit', () => {
+        clearTimeout(force);
+        resolve();
+      });
+      host.kill('SIGTERM');
+    });
+  }
+  await stack.emulator?.stop();
+  await stack.azurite?.stop();
+}
+
+async function start(stack: Stack): Promise<void> {
+  mkdirSync(STATE_DIR, { recursive: true });
+  const clockEnv = {
+    RPO_CLOCK_SCALE: process.env.RPO_CLOCK_SCALE ?? '1',
+    RPO_CLOCK_ORIGIN: process.env.RPO_CLOCK_ORIGIN ?? String(Date.now()),
+  };
+  const clock = clockFromEnvironment(clockEnv);
+  if (clock.scale !== 1) say(`time runs ${clock.scale}× faster than the wall clock (RPO_CLOCK_SCALE)`);
+
+  if (await portOpen(DEFAULT_AZURITE_PORTS.table)) {
+    say('Azurite already listens on 127.0.0.1:10000-10002; using it');
+  } else {
+    stack.azurite = await startAzurite({ location: path.join(STATE_DIR, 'azurite'), ports: DEFAULT_AZURITE_PORTS });
+    say('Azurite on 127.0.0.1:10000-10002 (data in .rpo/azurite)');
+  }
+
+  if (await portOpen(EMULATOR_PORT)) {
+    throw new Error(`port ${EMULATOR_PORT} is taken: stop the other Compute emulator (npm run emulator) first`);
+  }
+  stack.emulator = await startComputeEmulator({
+    port: EMULATOR_PORT,
+    certDir: path.join(STATE_DIR, 'certs'),
+    snapshotPath: path.join(STATE_DIR, 'compute.json'),
+    clock,
+    quiet: true,
+  });
+  const fleetFile = path.join(ROOT, 'local', 'fleets', 'demo.json');
+  const applied = await applyFleet(stack.emulator.url, stack.emulator.caPem, await loadFleetFile(fleetFile));
+  const counts = Object.entries(applied.counts)
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(', ');
+  say(`Compute emulator on ${stack.emulator.url} with the demo fleet (${counts}); CA in .rpo/certs/ca.pem`);
+
+  if (await portOpen(HOST_PORT))
+    throw new Error(`port ${HOST_PORT} is taken: stop the other host (npm run host) first`);
+  stack.host = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'local', 'host', 'main.ts'), '--app', ROOT, '--port', String(HOST_PORT)],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        ...clockEnv,
+        NODE_EXTRA_CA_CERTS: path.join(STATE_DIR, 'certs', 'ca.pem'),
+        AzureWebJobsStorage: process.env.AzureWebJobsStorage ?? 'UseDevelopmentStorage=true',
+        RPO_ARM_ENDPOINT: stack.emulator.url,
+        RPO_POLICY_FILES: process.env.RPO_POLICY_FILES ?? path.join(ROOT, 'local', 'policies', '*.json'),
+        RPO_TASK_HUB: process.env.RPO_TASK_HUB ?? 'rpolocal',
+      },
+    },
+  );
+  stack.host.once('exit', (code, signal) => {
+    say(`the host exited (${signal ?? `code ${String(code)}`}); stopping the stack`);
+    process.kill(process.pid, 'SIGTERM');
+  });
+  say(`Functions host on http://127.0.0.1:${HOST_PORT} (Durable HTTP API under /runtime/webhooks/durabletask)`);
+  say('demo policies: local/policies/*.json; Ctrl-C stops everything');
+  stack.progress = startProgress(stack.emulator, clock.now.bind(clock));
+}
+
+/** One line whenever the emulator has seen new requests: clock time, requests by outcome, throttles. */
+function startProgress(emulator: RunningComputeEmulator, now: () => number): NodeJS.Timeout {
+  let seen = 0;
+  const timer = setInterval(() => {
+    const log = requestLog(emulator);
+    if (log.length === seen) return;
+    const fresh = log.slice(seen);
+    seen = log.length;
+    const writes = fresh.filter((entry) => entry.method !== 'GET').length;
+    const throttled = fresh.filter((entry) => entry.status === 429).length;
+    const failed = fresh.filter((entry) => entry.status >= 400 && entry.status !== 429).length;
+    const at = new Date(now()).toISOString().slice(0, 16).replace('T', ' ');
+    say(
+      `${at} UTC · ARM: ${fresh.length} requests (${writes} writes, ${throttled} throttled, ${failed} errors), ${log.length} in all`,
+    );
+  }, PROGRESS_EVERY_MS);
+  timer.unref();
+  return timer;
+}
+
+async function main(): Promise<void> {
+  const stack: Stack = {};
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    say(`${signal}: stopping`);
+    stopStack(stack).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(ensureError(error));
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  try {
+    await start(stack);
+  } catch (error) {
+    console.error(`[rpo] could not start the local stack: ${ensureError(error).message}`);
+    await stopStack(stack);
+    process.exit(1);
+  }
+}
+
+void main();
