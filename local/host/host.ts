@@ -6,8 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { azuriteConnectionString, DEFAULT_AZURITE_PORTS } from '../azurite';
 import { clockFromEnvironment, type Clock } from '../clock';
 import { InvocationError, type InvocationResult } from './core/invoke';
-import { loadDurableModule } from './durableLink';
-import type { DurableRuntime } from './durableSeam';
+import {
+  createDurableRuntime,
+  createMemoryStore,
+  createTableStore,
+  type DurableRuntime,
+  type DurableStore,
+} from './durable';
 import { durableKind, loadFunctionsApp, type LoadedFunctionsApp } from './load/appLoader';
 import { createConsoleLogger, type HostLogger } from './log';
 import { startServer, type RunningServer } from './server';
@@ -122,33 +127,26 @@ export async function startHost(options: StartHostOptions): Promise<FunctionsHos
 
     let durable: DurableRuntime | undefined;
     if (needsDurable(app)) {
-      const durableModule = await loadDurableModule();
-      if (!durableModule) {
-        logger.log('warn', 'The Durable engine (local/host/durable) is not available: Durable functions will not run');
+      let store: DurableStore;
+      if (options.store === 'azurite') {
+        const setting = options.connectionString ?? process.env.AzureWebJobsStorage;
+        if (!setting) throw new Error('store "azurite" needs connectionString or the AzureWebJobsStorage app setting');
+        store = await createTableStore(resolveStorageConnection(setting), app.hostSettings.hubName);
       } else {
-        const storeKind = options.store ?? 'memory';
-        let store;
-        if (storeKind === 'azurite') {
-          const setting = options.connectionString ?? process.env.AzureWebJobsStorage;
-          if (!setting)
-            throw new Error('store "azurite" needs connectionString or the AzureWebJobsStorage app setting');
-          store = await durableModule.createTableStore(resolveStorageConnection(setting), app.hostSettings.hubName);
-        } else {
-          store = durableModule.createMemoryStore();
-        }
-        const runtime = durableModule.createDurableRuntime({
-          store,
-          clock,
-          invoker: app.invoker,
-          hubName: app.hostSettings.hubName,
-          baseUrl: () => serverUrl,
-          maxConcurrentActivityFunctions: app.hostSettings.maxConcurrentActivityFunctions,
-          maxConcurrentOrchestratorFunctions: app.hostSettings.maxConcurrentOrchestratorFunctions,
-          log: (level, message) => logger.log(level, `[durable] ${message}`),
-        });
-        app.setInputProvider('durableClient', () => ({ string: runtime.clientBindingData() }));
-        durable = runtime;
+        store = createMemoryStore();
       }
+      const runtime = createDurableRuntime({
+        store,
+        clock,
+        invoker: app.invoker,
+        hubName: app.hostSettings.hubName,
+        baseUrl: () => serverUrl,
+        maxConcurrentActivityFunctions: app.hostSettings.maxConcurrentActivityFunctions,
+        maxConcurrentOrchestratorFunctions: app.hostSettings.maxConcurrentOrchestratorFunctions,
+        log: (level, message) => logger.log(level, `[durable] ${message}`),
+      });
+      app.setInputProvider('durableClient', () => ({ string: runtime.clientBindingData() }));
+      durable = runtime;
     }
 
     const handler = (req: HostRequest): Promise<HostResponse> =>

@@ -55,6 +55,8 @@ export const coreApi = {
   },
   setProgrammingModel(programmingModel: ProgrammingModel): void {
     state.programmingModel = programmingModel;
+    // Each app keeps the model of its own library copy, so apps hosted side by side stay apart.
+    if (state.current) state.current.programmingModel = programmingModel;
   },
   getProgrammingModel(): ProgrammingModel | undefined {
     return state.programmingModel;
@@ -77,13 +79,13 @@ export function installCoreApi(): void {
   state.installed = true;
 }
 
-/** Makes `registry` the one that receives registrations and hooks from now on. */
+/**
+ * Makes `registry` the one that receives registrations and hooks from now on. The app about to load
+ * sets its own programming model (with a fresh copy of the library), so the previous one is dropped.
+ */
 export function activateRegistry(registry: FunctionRegistry): void {
   state.current = registry;
-}
-
-export function currentProgrammingModel(): ProgrammingModel | undefined {
-  return state.programmingModel;
+  state.programmingModel = undefined;
 }
 
 export function setSystemLog(log: ShimState['systemLog']): void {

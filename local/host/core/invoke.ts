@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { ensureError } from '../../../lib/errors';
 import { fromRpcLevel, type HostLogger } from '../log';
-import { currentProgrammingModel } from './coreApi';
 import type { FunctionRegistry, RegisteredFunction } from './registry';
 import type {
   CoreInvocationContext,
@@ -75,7 +74,7 @@ export class InvocationPipeline {
       const durationMs = performance.now() - started;
       this.logger.log(
         'error',
-        `${label} Failed in ${durationMs.toFixed(0)} ms, id=${invocationId}: ${error.stack ?? error.message}`,
+        `${label} Failed in ${durationMs.toFixed(0)} ms, id=${invocationId}: ${describe(error)}`,
       );
       throw new InvocationError(fn.name, invocationId, error);
     }
@@ -86,7 +85,7 @@ export class InvocationPipeline {
     invocationId: string,
     request: InvocationRequest,
   ): Promise<RpcInvocationResponse> {
-    const model = currentProgrammingModel();
+    const model = this.registry.programmingModel;
     if (!model) throw new Error('No programming model was set: the app never called @azure/functions app.*');
     const inputData = [...request.inputData, ...this.extraInputs(fn, request.inputData)];
     const current: { context?: unknown } = {};
@@ -174,6 +173,20 @@ export class InvocationPipeline {
     }
     if (entry.level === 'none') return;
     this.logger.log(fromRpcLevel(entry.level), `  ${fn.name} [${invocationId.slice(0, 8)}] ${entry.message}`);
+  }
+}
+
+const OUT_OF_PROC_DATA = '\n\n$OutOfProcData$:';
+
+/** The error for the log: an orchestrator's failure shows its reason, not the whole protocol state. */
+function describe(error: Error): string {
+  const at = error.message.indexOf(OUT_OF_PROC_DATA);
+  if (at < 0) return error.stack ?? error.message;
+  try {
+    const state = JSON.parse(error.message.slice(at + OUT_OF_PROC_DATA.length)) as { error?: unknown };
+    return `orchestrator failed: ${String(state.error)}`;
+  } catch {
+    return error.message.slice(0, at);
   }
 }
 

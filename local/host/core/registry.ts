@@ -4,6 +4,7 @@ import {
   type FunctionMetadata,
   type HookCallback,
   type HookName,
+  type ProgrammingModel,
   type RpcBindingInfo,
 } from './rpcTypes';
 
@@ -62,6 +63,8 @@ export class FunctionRegistry {
   /** `hookData` of the app-level hooks: what appStart stores, appTerminate sees. */
   readonly appLevelOnlyHookData: Record<string, unknown> = {};
   currentEntryPoint: string | undefined;
+  /** Set by the app's `@azure/functions` through setProgrammingModel. */
+  programmingModel: ProgrammingModel | undefined;
   private locked = false;
 
   lock(): void {

@@ -8,11 +8,11 @@ import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ensureError } from '../../../lib/errors';
-import { activateRegistry, currentProgrammingModel, installCoreApi, setSystemLog } from '../core/coreApi';
+import { activateRegistry, installCoreApi, setSystemLog } from '../core/coreApi';
 import { fromTypedData, InvocationError, InvocationPipeline, type InvocationRequest } from '../core/invoke';
 import { FunctionRegistry, type RegisteredFunction } from '../core/registry';
 import type { RpcTypedData } from '../core/rpcTypes';
-import type { DurableFunctionInvoker } from '../durableSeam';
+import type { DurableFunctionInvoker } from '../durable';
 import { createConsoleLogger, fromRpcLevel, type HostLogger } from '../log';
 import { globFiles, hasMagic } from './glob';
 import {
@@ -103,7 +103,10 @@ export async function loadFunctionsApp(
       });
     }
     registry.lock();
-    await currentProgrammingModel()?.getCapabilities?.({});
+    const capabilities = (await registry.programmingModel?.getCapabilities?.({})) ?? {};
+    if (capabilities.HttpUri) {
+      throw new Error('HTTP streaming (app.setup({ enableHttpStream: true })) is not supported by the local host');
+    }
 
     const functions = registry.list();
     logger.log(
@@ -161,14 +164,19 @@ function entryPointFiles(appDir: string, packageFile: string, logger: HostLogger
   return files;
 }
 
-/** Drops the app's own modules from the require cache so that loading the app again re-registers. */
+/**
+ * Drops the app's own modules from the require cache so that loading the app again re-registers,
+ * and the Functions libraries too: `@azure/functions` keeps process-wide state (the setup lock, the
+ * programming model flag) that must start fresh for every app, as it does in a new worker process.
+ */
 function forgetAppModules(appDir: string): void {
   const prefix = appDir + path.sep;
+  const libraries = [`${path.sep}@azure${path.sep}functions${path.sep}`, `${path.sep}durable-functions${path.sep}`];
   const cache = (Module as unknown as { _cache: Record<string, unknown> })._cache;
   for (const key of Object.keys(cache)) {
-    if (key.startsWith(prefix) && !key.slice(prefix.length).split(path.sep).includes('node_modules')) {
-      Reflect.deleteProperty(cache, key);
-    }
+    const inApp = key.startsWith(prefix) && !key.slice(prefix.length).split(path.sep).includes('node_modules');
+    const library = libraries.some((lib) => key.includes(`${path.sep}node_modules${lib}`));
+    if (inApp || library) Reflect.deleteProperty(cache, key);
   }
 }
 

@@ -302,6 +302,46 @@ describe('local host serving the fixture app over HTTP', () => {
     });
   });
 
+  describe("Durable Functions through the app's own durable client", () => {
+    it('starts an orchestration from an HTTP function with a durableClient input and answers 202 check-status', async () => {
+      const response = await host.invokeHttp('POST', '/api/orchestrators/helloSequence');
+      expect(response.status).toBe(202);
+      const body = response.json<{ id: string; statusQueryGetUri: string; sendEventPostUri: string }>();
+      expect(body.id).toMatch(/^[0-9a-f]{32}$/);
+      expect(response.headers.get('location')).toBe(body.statusQueryGetUri);
+      // The client built its URLs from the binding data the host supplied: they point at this host.
+      expect(body.statusQueryGetUri.startsWith(`${host.url}/runtime/webhooks/durabletask/instances/${body.id}`)).toBe(
+        true,
+      );
+      const status = await host.durable.waitForInstance(body.id, { timeoutMs: 10_000 });
+      expect(status).toMatchObject({
+        runtimeStatus: 'Completed',
+        output: ['Hello Tokyo', 'Hello Seattle', 'Hello London'],
+      });
+    });
+
+    it('uses the given instance id and serves its status through df.app.client.http', async () => {
+      const started = await host.invokeHttp('POST', '/api/orchestrators/helloSequence/fixed-id-1');
+      expect(started.json<{ id: string }>().id).toBe('fixed-id-1');
+      await host.durable.waitForInstance('fixed-id-1', { timeoutMs: 10_000 });
+      const status = await host.invokeHttp('GET', '/api/orchestrations/fixed-id-1');
+      expect(status.json()).toMatchObject({
+        name: 'helloSequence',
+        instanceId: 'fixed-id-1',
+        runtimeStatus: 'Completed',
+      });
+    });
+
+    it('forwards both Durable HTTP API prefixes to the Durable engine', async () => {
+      const webhook = await host.invokeHttp('GET', '/runtime/webhooks/durabletask/instances/fixed-id-1');
+      expect(webhook.status).toBe(200);
+      expect(webhook.json()).toMatchObject({ instanceId: 'fixed-id-1', runtimeStatus: 'Completed' });
+      const rpc = await host.invokeHttp('GET', '/durabletask/instances/fixed-id-1');
+      expect(rpc.json()).toMatchObject({ instanceId: 'fixed-id-1' });
+      expect((await host.invokeHttp('GET', '/runtime/webhooks/durabletask/instances/unknown-id')).status).toBe(404);
+    });
+  });
+
   describe('shutdown', () => {
     it('runs the appTerminate hooks, which see the appStart hook data, and stops listening', async () => {
       const state = fixtureState();
@@ -367,6 +407,24 @@ describe('local host on other app folders', () => {
       expect((await host.invokeHttp('GET', '/admin/host/status')).json()).toEqual({ state: 'Running' });
     } finally {
       await host.stop();
+    }
+  });
+
+  it('keeps two apps hosted side by side in one process apart', async () => {
+    const appFor = (word: string): TempApp =>
+      temp({
+        'package.json': { main: 'index.js' },
+        'index.js': `const { app } = require('@azure/functions');
+          app.get('word', { route: 'word', handler: () => ({ body: '${word}' }) });`,
+      });
+    const first = await startHost({ appDir: appFor('first').dir, port: 0, quiet: true, clock: new ManualClock() });
+    const second = await startHost({ appDir: appFor('second').dir, port: 0, quiet: true, clock: new ManualClock() });
+    try {
+      expect((await first.invokeHttp('GET', '/api/word')).body).toBe('first');
+      expect((await second.invokeHttp('GET', '/api/word')).body).toBe('second');
+    } finally {
+      await second.stop();
+      await first.stop();
     }
   });
 

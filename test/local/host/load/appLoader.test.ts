@@ -137,6 +137,18 @@ describe('loadFunctionsApp', () => {
     expect((error as { isAzureFunctionsSystemError?: boolean }).isAzureFunctionsSystemError).toBe(true);
   });
 
+  it('refuses an app that enables HTTP streaming, which the local host does not support', async () => {
+    const { dir } = temp({
+      'package.json': { main: 'index.js' },
+      'index.js': `const { app } = require('@azure/functions');
+        app.setup({ enableHttpStream: true });
+        app.http('s', { handler: () => ({}) });`,
+    });
+    await expect(loadFunctionsApp(dir, { quiet: true })).rejects.toThrow(
+      'HTTP streaming (app.setup({ enableHttpStream: true })) is not supported by the local host',
+    );
+  });
+
   it('reads host.json: route prefix, %Setting% hub name, concurrency limits', async () => {
     const { dir } = temp({
       'package.json': { main: 'src/*.js' },
