@@ -216,7 +216,7 @@ const policyObject = z.strictObject({
       luns: z
         .array(z.int().min(0).max(MAX_LUN))
         .superRefine(noDuplicates((n: number) => String(n), 'luns'))
-        .default([]),
+        .default(() => []),
       names: z
         .array(
           z
@@ -227,9 +227,9 @@ const policyObject = z.strictObject({
             ),
         )
         .superRefine(noDuplicates((s: string) => s.toLowerCase(), 'names'))
-        .default([]),
+        .default(() => []),
     })
-    .default({ luns: [], names: [] }),
+    .default(() => ({ luns: [], names: [] })),
   copies: z
     .array(copySchema)
     .superRefine((copies, ctx) => {
@@ -247,7 +247,7 @@ const policyObject = z.strictObject({
         }
       });
     })
-    .default([]),
+    .default(() => []),
   instantAccess: z
     .strictObject({
       durationMinutes: z.int().min(INSTANT_ACCESS_MINUTES.min).max(INSTANT_ACCESS_MINUTES.max),

@@ -54,6 +54,15 @@ describe('parsePolicy', () => {
     });
   });
 
+  it('gives every parsed policy its own default lists', () => {
+    const first = parsePolicy(base);
+    first.excludeDisks.luns.push(1);
+    first.copies.push({ targetRegion: 'northeurope', targetResourceGroup: 'rg' });
+    const second = parsePolicy(base);
+    expect(second.excludeDisks).toEqual({ luns: [], names: [] });
+    expect(second.copies).toEqual([]);
+  });
+
   it('accepts every field at once and normalises regions, subscription ids and the cron time zone', () => {
     const policy = parsePolicy({
       name: 'full',
