@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EMULATOR_TAGS } from '../../../local/compute/server';
-import { testPollingOptions } from '../../helpers/computeClient';
+import { EMULATOR_TAGS } from '../../../../local/compute/server';
+import { testPollingOptions } from '../../../helpers/computeClient';
 import {
   complete,
   diskId,
@@ -11,7 +11,7 @@ import {
   startTestEmulator,
   vmWithCollection,
   type TestEmulator,
-} from './fixtures';
+} from '../fixtures';
 
 describe('RestorePoints', () => {
   let t: TestEmulator;
