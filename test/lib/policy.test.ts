@@ -54,6 +54,18 @@ describe('parsePolicy', () => {
     });
   });
 
+  it('parses a stored (already parsed) policy to itself, so policies survive a round trip through RpoPolicies', () => {
+    const once = parsePolicy({
+      ...base,
+      scope: { subscriptionIds: [SUB.toUpperCase()] },
+      schedule: { cron: '0 0 2 * * Mon-Fri', timeZone: 'America/New_York' },
+      copies: [{ targetRegion: 'East US 2', targetResourceGroup: 'rg-dr' }],
+    });
+    expect(parsePolicy(JSON.parse(JSON.stringify(once)))).toEqual(once);
+    const cronInUtc = parsePolicy(withFields({ schedule: { cron: '0 0 2 * * *' } }));
+    expect(parsePolicy(JSON.parse(JSON.stringify(cronInUtc)))).toEqual(cronInUtc);
+  });
+
   it('gives every parsed policy its own default lists', () => {
     const first = parsePolicy(base);
     first.excludeDisks.luns.push(1);
