@@ -188,13 +188,13 @@ export function shortHash(text: string, length = 12): string {
 }
 
 /** A readable, name-safe fragment: lower-case, runs of other characters → `-`, trimmed, at most `max` long. */
-function slug(text: string, max: number): string {
+function slug(text: string, max: number, fallback = 'vm'): string {
   const s = text
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .slice(0, max)
     .replace(/^-+|-+$/g, '');
-  return s === '' ? 'vm' : s;
+  return s === '' ? fallback : s;
 }
 
 /**
@@ -345,7 +345,7 @@ export function copyInstanceId(input: {
       `must be a resource group name, got ${describe(targetResourceGroup)}`,
     );
   }
-  const name = slug(match[1] as string, 60);
+  const name = slug(match[1] as string, 60, 'point');
   const key = `${sourceRestorePointId.toLowerCase()}|${region}|${targetResourceGroup.toLowerCase()}`;
   return instanceId(`copy:${name}:${shortHash(key)}`);
 }

@@ -234,10 +234,14 @@ export interface ListOutcomesOptions {
 }
 
 export class OutcomeStore {
-  /** Counts transactions submitted (for tests and metrics). */
-  transactionsSubmitted = 0;
+  private submitted = 0;
 
   constructor(private readonly client: TableClient) {}
+
+  /** Entity group transactions submitted by this store so far (for tests and metrics). */
+  get transactionsSubmitted(): number {
+    return this.submitted;
+  }
 
   /**
    * Writes outcomes, grouped by VM partition, in transactions of at most 100 upserts (and < 4 MiB).
@@ -259,7 +263,7 @@ export class OutcomeStore {
       for (const batch of batches([...rows.values()])) {
         const actions: TransactionAction[] = batch.map((entity) => ['upsert', { ...entity }, 'Replace']);
         await this.client.submitTransaction(actions);
-        this.transactionsSubmitted++;
+        this.submitted++;
       }
     }
   }
@@ -305,7 +309,7 @@ export class OutcomeStore {
       out.push({ rowKey: entity.rowKey ?? '', outcome: fromOutcomeEntity(entity) });
     }
     return out
-      .sort((a, b) => (a.rowKey < b.rowKey ? -1 : a.rowKey > b.rowKey ? 1 : a.outcome.vmId < b.outcome.vmId ? -1 : 1))
+      .sort((a, b) => compareStrings(a.rowKey, b.rowKey) || compareStrings(a.outcome.vmId, b.outcome.vmId))
       .map((o) => o.outcome);
   }
 }
@@ -324,4 +328,8 @@ function* batches(entities: readonly OutcomeEntity[]): Generator<OutcomeEntity[]
     bytes += size;
   }
   if (batch.length > 0) yield batch;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
