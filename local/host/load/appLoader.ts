@@ -74,7 +74,7 @@ export async function loadFunctionsApp(
   const localSettings = readLocalSettings(appDir);
   const restoreEnv = applyEnvironment(localSettings.values, options.env);
   try {
-    const hostSettings = readHostSettings(appDir);
+    const hostSettings = readHostSettings(appDir, process.env, (message) => logger.log('warn', message));
     const registry = new FunctionRegistry();
     installCoreApi();
     activateRegistry(registry);

@@ -57,7 +57,13 @@ export function resolveSettingReferences(text: string, env: NodeJS.ProcessEnv, f
   });
 }
 
-export function readHostSettings(appDir: string, env: NodeJS.ProcessEnv = process.env): HostSettings {
+export const DEFAULT_HUB_NAME = 'TestHubName';
+
+export function readHostSettings(
+  appDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+  warn: (message: string) => void = () => undefined,
+): HostSettings {
   const file = path.join(appDir, 'host.json');
   const json = existsSync(file) ? readJson(file) : {};
   if (!isRecord(json)) throw new Error(`${file}: must hold a JSON object`);
@@ -67,7 +73,7 @@ export function readHostSettings(appDir: string, env: NodeJS.ProcessEnv = proces
 
   const prefix = http.routePrefix ?? 'api';
   if (typeof prefix !== 'string') throw new Error('host.json extensions.http.routePrefix must be a string');
-  const hub = durable.hubName ?? 'TestHubName';
+  const hub = durable.hubName ?? DEFAULT_HUB_NAME;
   if (typeof hub !== 'string' || hub === '') {
     throw new Error('host.json extensions.durableTask.hubName must be a non-empty string');
   }
@@ -78,7 +84,7 @@ export function readHostSettings(appDir: string, env: NodeJS.ProcessEnv = proces
   const defaultConcurrency = 10 * Math.max(1, cpus().length);
   return {
     routePrefix: prefix.replace(/^\/+|\/+$/g, ''),
-    hubName: resolveSettingReferences(hub, env, 'host.json extensions.durableTask.hubName'),
+    hubName: resolveHubName(hub, env, warn),
     maxConcurrentActivityFunctions: positiveInt(
       durable.maxConcurrentActivityFunctions,
       'extensions.durableTask.maxConcurrentActivityFunctions',
@@ -91,6 +97,16 @@ export function readHostSettings(appDir: string, env: NodeJS.ProcessEnv = proces
     ),
     functions,
   };
+}
+
+/** An unset `%Setting%` hub name falls back to the local default hub, as the Durable extension does. */
+function resolveHubName(hub: string, env: NodeJS.ProcessEnv, warn: (message: string) => void): string {
+  try {
+    return resolveSettingReferences(hub, env, 'host.json extensions.durableTask.hubName');
+  } catch (error) {
+    warn(`${(error as Error).message}: using the hub name ${DEFAULT_HUB_NAME}`);
+    return DEFAULT_HUB_NAME;
+  }
 }
 
 export function readLocalSettings(appDir: string): LocalSettings {

@@ -181,6 +181,19 @@ describe('loadFunctionsApp', () => {
     expect(app.hostSettings.routePrefix).toBe('api');
   });
 
+  it('falls back to TestHubName, with a warning, when the hub name setting is not set', async () => {
+    const { dir } = temp({
+      'package.json': { main: 'src/*.js' },
+      'host.json': { extensions: { durableTask: { hubName: '%RPO_TEST_UNSET_HUB%' } } },
+    });
+    const logger = recordingLogger();
+    const app = await load(dir, { logger });
+    expect(app.hostSettings.hubName).toBe('TestHubName');
+    expect(logger.lines).toContain(
+      'warn: host.json extensions.durableTask.hubName: app setting "RPO_TEST_UNSET_HUB" referenced as %RPO_TEST_UNSET_HUB% is not set: using the hub name TestHubName',
+    );
+  });
+
   it('rejects a bad host.json value with an error naming the field and the rule', async () => {
     const { dir } = temp({
       'package.json': { main: 'src/*.js' },
