@@ -154,6 +154,7 @@ export class DurableEngine {
 
   private async recoverInstance(record: InstanceRecord): Promise<void> {
     const history = await this.loadHistory(record);
+    if (await this.repairFinishedRow(record, history)) return;
     const done = new Set<number>();
     const pending = this.inbox.get(record.instanceId) ?? [];
     for (const event of [...history, ...pending.map((m) => m.event)]) {
@@ -179,6 +180,52 @@ export class DurableEngine {
       `durable: resumed ${record.name} '${record.instanceId}' (${record.runtimeStatus}, ${history.length} events, ` +
         `${resumed} pending tasks, ${pending.length} inbox messages)`,
     );
+  }
+
+  /**
+   * History is written before the instance row: after a crash between the two, the row can still say
+   * Running for an execution that history shows finished or continued as new. Bring the row up to date.
+   */
+  private async repairFinishedRow(record: InstanceRecord, history: readonly HistoryEvent[]): Promise<boolean> {
+    let end: HistoryEvent | undefined;
+    for (let i = history.length - 1; i >= 0 && !end; i--) {
+      const event = history[i];
+      if (event?.EventType === EventType.ExecutionCompleted || event?.EventType === EventType.ContinueAsNew)
+        end = event;
+    }
+    if (!end) return false;
+    const status = OrchestrationStatus[end.OrchestrationStatus ?? OrchestrationStatus.Completed] as RuntimeStatus;
+    const now = this.clock.now();
+    if (end.EventType === EventType.ExecutionCompleted) {
+      const repaired: InstanceRecord = {
+        ...record,
+        runtimeStatus: status,
+        output: end.Result ?? null,
+        lastUpdatedTime: now,
+        completedTime: now,
+      };
+      await this.store.putInstance(repaired);
+      this.instances.set(record.instanceId, repaired);
+      if (repaired.parent) await this.enqueue([this.parentNotification(repaired)]);
+      this.log('info', `durable: repaired the row of '${record.instanceId}' to ${status} from its history`);
+      return true;
+    }
+    const next = (this.inbox.get(record.instanceId) ?? []).find(
+      (m) => m.event.EventType === EventType.ExecutionStarted && m.executionId !== record.executionId,
+    );
+    const continued: InstanceRecord = {
+      ...record,
+      runtimeStatus: 'ContinuedAsNew',
+      executionId: next?.executionId ?? newExecutionId(),
+      input: end.Result ?? null,
+      output: null,
+      lastUpdatedTime: now,
+    };
+    await this.store.putInstance(continued);
+    this.cacheNewInstance(continued);
+    if (!next) await this.enqueue([this.startMessage(continued)]);
+    this.log('info', `durable: '${record.instanceId}' continues as new after a restart`);
+    return true;
   }
 
   /** A child that is missing is started; a finished child whose result the parent lacks is delivered. */
@@ -322,9 +369,7 @@ export class DurableEngine {
 
   /** Resolves once the instance reaches Completed, Failed, Terminated or Canceled. */
   async waitForFinish(instanceId: string, timeoutMs: number): Promise<InstanceRecord> {
-    const record = await this.getInstance(instanceId);
-    if (record && isTerminal(record.runtimeStatus)) return record;
-    return new Promise((resolve, reject) => {
+    const finished = new Promise<InstanceRecord>((resolve, reject) => {
       const waiters = this.finishWaiters.get(instanceId) ?? [];
       const timer = setTimeout(() => {
         const list = this.finishWaiters.get(instanceId);
@@ -332,13 +377,23 @@ export class DurableEngine {
         const status = this.instances.get(instanceId)?.runtimeStatus ?? 'unknown';
         reject(new Error(`instance '${instanceId}' did not finish within ${timeoutMs} ms (status: ${status})`));
       }, timeoutMs);
-      const waiter = (finished: InstanceRecord): void => {
+      const waiter = (record: InstanceRecord): void => {
         clearTimeout(timer);
-        resolve(finished);
+        resolve(record);
       };
       waiters.push(waiter);
       this.finishWaiters.set(instanceId, waiters);
     });
+    // Registered first, then checked: a commit in between cannot be missed.
+    const record = await this.getInstance(instanceId);
+    if (record && isTerminal(record.runtimeStatus)) this.notifyFinished(record);
+    return finished;
+  }
+
+  private notifyFinished(record: InstanceRecord): void {
+    const waiters = this.finishWaiters.get(record.instanceId) ?? [];
+    this.finishWaiters.delete(record.instanceId);
+    for (const waiter of waiters) waiter(record);
   }
 
   // ---------------------------------------------------------------- client operations
@@ -689,11 +744,7 @@ export class DurableEngine {
           (outcome.status === 'Failed' ? `: ${outcome.output ?? ''}` : ''),
       );
     }
-    if (isTerminal(outcome.status)) {
-      const waiters = this.finishWaiters.get(record.instanceId) ?? [];
-      this.finishWaiters.delete(record.instanceId);
-      for (const waiter of waiters) waiter(updated);
-    }
+    if (isTerminal(outcome.status)) this.notifyFinished(updated);
   }
 
   private writeTail(instanceId: string, write: () => Promise<void>): void {

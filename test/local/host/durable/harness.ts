@@ -5,7 +5,12 @@
 import path from 'node:path';
 import { ManualClock } from '../../../../local/clock';
 import { loadFunctionsApp, type LoadedFunctionsApp } from '../../../../local/host/load/appLoader';
-import { createDurableRuntime, type DurableRuntime, type DurableStore } from '../../../../local/host/durable';
+import {
+  createDurableRuntime,
+  type DurableFunctionInvoker,
+  type DurableRuntime,
+  type DurableStore,
+} from '../../../../local/host/durable';
 import { EventType, type HistoryEvent } from '../../../../local/host/durable/protocol';
 
 export const FIXTURE_APP = path.resolve(__dirname, '../../../fixtures/app');
@@ -15,6 +20,8 @@ export interface FixtureState {
   effects: Record<string, number>;
   started: string[];
   gate: Promise<void> | undefined;
+  inFlight: number;
+  maxInFlight: number;
 }
 
 let loaded: Promise<LoadedFunctionsApp> | undefined;
@@ -74,7 +81,13 @@ export interface ApiResponse {
 
 export async function startRuntime(
   store: DurableStore,
-  options: { clock?: ManualClock; hubName?: string; maxActivities?: number; maxOrchestrators?: number } = {},
+  options: {
+    clock?: ManualClock;
+    hubName?: string;
+    maxActivities?: number;
+    maxOrchestrators?: number;
+    wrapInvoker?: (invoker: DurableFunctionInvoker) => DurableFunctionInvoker;
+  } = {},
 ): Promise<TestRuntime> {
   const app = await fixtureApp();
   const clock = options.clock ?? new ManualClock('2026-03-01T00:00:00Z');
@@ -82,7 +95,7 @@ export async function startRuntime(
   const runtime = createDurableRuntime({
     store,
     clock,
-    invoker: app.invoker,
+    invoker: options.wrapInvoker ? options.wrapInvoker(app.invoker) : app.invoker,
     hubName: options.hubName ?? 'TestHubName',
     baseUrl: () => 'http://127.0.0.1:7999',
     maxConcurrentActivityFunctions: options.maxActivities ?? 8,
@@ -145,4 +158,44 @@ export async function settle(clock: ManualClock, rounds = 20): Promise<void> {
 /** Scheduling events of a raw history as `Type#id` (what the JS SDK's ids must agree with). */
 export function schedulingShape(history: readonly HistoryEvent[]): string[] {
   return history.filter((e) => e.EventId >= 0).map((e) => `${EventType[e.EventType]}#${e.EventId}`);
+}
+
+const TERMINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
+
+/** Real-time wait for a condition (stores on Azurite answer in milliseconds, not microtasks). */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** Advances the manual clock by `step` until the instance finishes (retry and durable timers fire on the way). */
+export async function runToEnd(
+  t: TestRuntime,
+  instanceId: string,
+  step = '1s',
+  maxSteps = 200,
+): Promise<StatusPayload> {
+  for (let i = 0; i < maxSteps; i++) {
+    const status = await t.status(instanceId);
+    if (TERMINAL.has(status.runtimeStatus)) return status;
+    await new Promise((resolve) => setTimeout(resolve, 3));
+    await t.clock.advance(step);
+  }
+  throw new Error(`instance ${instanceId} did not finish after ${maxSteps} steps of ${step}`);
+}
+
+/** The raw DTFx history of the instance's current execution, straight from the store. */
+export async function rawHistory(store: DurableStore, instanceId: string): Promise<HistoryEvent[]> {
+  const record = await store.getInstance(instanceId);
+  if (!record) throw new Error(`no instance ${instanceId} in the store`);
+  return store.readHistory(instanceId, record.executionId);
 }
