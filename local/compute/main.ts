@@ -11,6 +11,7 @@ import { ensureError } from '../../lib/errors';
 import { ValidationError } from '../../lib/validation';
 import { applyFleet, loadFleetFile, type ApplyFleetResult } from './fleet';
 import { startComputeEmulator } from './server';
+import type { ComputeStore } from './store';
 
 export const DEFAULT_PORT = 8443;
 export const DEFAULT_HOST = '127.0.0.1';
@@ -106,6 +107,16 @@ function describeCounts(result: ApplyFleetResult): string {
   return parts.map(([n, one, many]) => `${n} ${n === 1 ? one : many}`).join(', ');
 }
 
+function describeStore(store: ComputeStore): string {
+  return [
+    `${store.virtualMachines.size} VMs`,
+    `${store.disks.size} disks`,
+    `${store.availabilitySets.size + store.scaleSets.size} VM sets`,
+    `${store.collections.size} restore point collections`,
+    `${store.restorePoints.size} restore points`,
+  ].join(', ');
+}
+
 export interface MainOptions {
   env?: NodeJS.ProcessEnv;
   out?: (line: string) => void;
@@ -177,12 +188,15 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   out(
     `CA certificate: ${path.join(certDir, 'ca.pem')} (trust it, e.g. NODE_EXTRA_CA_CERTS=${path.join(certDir, 'ca.pem')})`,
   );
-  out(`State snapshot: ${snapshotPath} (${hadSnapshot ? 'restored from the previous run' : 'new'})`);
+  out(`State snapshot: ${snapshotPath} (${hadSnapshot ? `restored: ${describeStore(emulator.core.store)}` : 'new'})`);
   out(`Clock: ${clock.scale === 1 ? 'real time' : `real time x${clock.scale} (RPO_CLOCK_SCALE)`}`);
 
   let exitCode = 0;
   if (fleetFile !== undefined) {
     const started = Date.now();
+    out(
+      `Applying fleet ${args.fleet} through the ARM API (creation takes simulated time; RPO_CLOCK_SCALE speeds it up)…`,
+    );
     try {
       const fleet = await loadFleetFile(fleetFile);
       const applied = await applyFleet(emulator.url, emulator.caPem, fleet, { concurrency: 32 });
