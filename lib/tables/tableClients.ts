@@ -1,5 +1,6 @@
 import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { DefaultAzureCredential, ManagedIdentityCredential, type TokenCredential } from '@azure/identity';
+import type { StorageConfig } from '../config';
 import { ValidationError } from '../validation';
 
 /** Table names (DESIGN §3 and §5). Tests pass their own names to stay apart. */
@@ -73,6 +74,17 @@ export function tableStorageSettingsFromEnv(
     'required',
     `set ${prefix} (connection string) or ${prefix}__tableServiceUri / __accountName`,
   );
+}
+
+/** The same settings from an already parsed app config (`loadConfig().storage`), so they are read once. */
+export function tableStorageSettingsFromConfig(
+  storage: StorageConfig,
+  makeCredential: (clientId: string | undefined) => TokenCredential = defaultCredential,
+): TableStorageSettings {
+  if (storage.kind === 'identity') {
+    return { kind: 'identity', tableServiceUri: storage.tableEndpoint, credential: makeCredential(storage.clientId) };
+  }
+  return { kind: 'connectionString', connectionString: storage.connectionString };
 }
 
 function defaultCredential(clientId: string | undefined): TokenCredential {

@@ -6,8 +6,10 @@ import {
   ensureTable,
   openRpoTables,
   TABLE_NAMES,
+  tableStorageSettingsFromConfig,
   tableStorageSettingsFromEnv,
 } from '../../../lib/tables/tableClients';
+import { loadConfig } from '../../../lib/config';
 
 const connectionString = inject('azuriteConnectionString');
 const unique = (prefix: string): string => `${prefix}${randomUUID().replaceAll('-', '').slice(0, 12)}`;
@@ -74,6 +76,28 @@ describe('tableStorageSettingsFromEnv', () => {
     expect(() =>
       tableStorageSettingsFromEnv({ AzureWebJobsStorage__accountName: 'Bad_Name' }, undefined, make),
     ).toThrow(/__accountName: must be 3-24/);
+  });
+});
+
+describe('tableStorageSettingsFromConfig', () => {
+  it('takes the storage of a parsed app config: connection string, Azurite or identity', () => {
+    const dev = loadConfig({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' });
+    expect(tableStorageSettingsFromConfig(dev.storage)).toEqual({
+      kind: 'connectionString',
+      connectionString: 'UseDevelopmentStorage=true',
+    });
+    const clientId = '00000000-0000-0000-0000-0000000000aa';
+    const identity = loadConfig({
+      AzureWebJobsStorage__accountName: 'rpostore',
+      AzureWebJobsStorage__clientId: clientId,
+    });
+    const ids: (string | undefined)[] = [];
+    const settings = tableStorageSettingsFromConfig(identity.storage, (id) => {
+      ids.push(id);
+      return new UnusedCredential();
+    });
+    expect(settings).toMatchObject({ kind: 'identity', tableServiceUri: 'https://rpostore.table.core.windows.net' });
+    expect(ids).toEqual([clientId]);
   });
 });
 
