@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../../local/clock';
+import { ManualClock, ScaledClock } from '../../../local/clock';
 import { startHost, type FunctionsHost } from '../../../local/host';
 import { FIXTURE_APP, fixtureState } from './fixtureState';
 import { makeTempApp, type TempApp } from './tempApp';
@@ -425,6 +425,21 @@ describe('local host on other app folders', () => {
     } finally {
       await second.stop();
       await first.stop();
+    }
+  });
+
+  it('runs on a clock scaled by RPO_CLOCK_SCALE from the app settings when no clock is given', async () => {
+    const { dir } = temp({
+      'package.json': { main: 'index.js' },
+      'local.settings.json': { Values: { RPO_CLOCK_SCALE: '3600' } },
+      'index.js': helloApp,
+    });
+    const host = await startHost({ appDir: dir, port: 0, quiet: true });
+    try {
+      expect(host.clock).toBeInstanceOf(ScaledClock);
+      expect((host.clock as ScaledClock).scale).toBe(3600);
+    } finally {
+      await host.stop();
     }
   });
 
