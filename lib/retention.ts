@@ -21,14 +21,20 @@ import { ValidationError } from './validation';
 /** Azure keeps at most 500 restore points per VM, across all its collections. */
 export const MAX_RESTORE_POINTS_PER_VM = 500;
 
-/** A restore point as ARM lists it (the fields retention reads). */
-export interface RetentionPoint {
-  readonly id: string;
-  readonly name: string;
-  readonly properties?: {
-    readonly timeCreated?: string | Date | null;
-    readonly provisioningState?: string | null;
-  } | null;
+interface PointState {
+  readonly timeCreated?: string | Date | null;
+  readonly provisioningState?: string | null;
+}
+
+/**
+ * A restore point as ARM lists it: raw JSON keeps `timeCreated` / `provisioningState` under `properties`,
+ * the @azure/arm-compute model has them at the top; both are read. A point without an id or name is
+ * treated as foreign (never deleted, but counted toward the cap).
+ */
+export interface RetentionPoint extends PointState {
+  readonly id?: string;
+  readonly name?: string;
+  readonly properties?: PointState | null;
 }
 
 export interface RetentionRules {
@@ -86,7 +92,10 @@ const DAY_MS = 86_400_000;
 type State = 'succeeded' | 'failed' | 'in-progress';
 
 interface Classified {
-  readonly point: RetentionPoint;
+  readonly id: string;
+  readonly name: string;
+  /** Lower-cased id (ARM ids are case-insensitive); unique per listed point. */
+  readonly key: string;
   readonly rpo: boolean;
   readonly inScope: boolean;
   readonly state: State;
@@ -111,16 +120,12 @@ export function assertRetentionRules(rules: RetentionRules): void {
 
 export function planRetention(input: RetentionInput): RetentionPlan {
   assertRetentionRules(input.retention);
-  const points = dedupe(input.points);
+  const all = dedupe(input.points.map((p, index) => classify(p, index, input)));
 
   if (!input.listingComplete) {
-    return {
-      delete: [],
-      keep: sortNewestFirst(points.map((p) => classify(p, input))).map((c) => decision(c, 'listing-incomplete')),
-    };
+    return { delete: [], keep: sortNewestFirst(all).map((c) => decision(c, 'listing-incomplete')) };
   }
 
-  const all = points.map((p) => classify(p, input));
   const rpoSucceeded = all.filter((c) => c.rpo && c.state === 'succeeded' && c.timeMs !== undefined);
   const protectedIds = new Set<string>();
   const newestOverall = sortNewestFirst(rpoSucceeded)[0];
@@ -181,22 +186,27 @@ export function planRetention(input: RetentionInput): RetentionPlan {
   }
 }
 
-function classify(point: RetentionPoint, input: RetentionInput): Classified {
-  const collectionId = parentCollectionId(point.id);
+function classify(point: RetentionPoint, index: number, input: RetentionInput): Classified {
+  const id = typeof point.id === 'string' ? point.id : '';
+  const name = typeof point.name === 'string' ? point.name : '';
+  const collectionId = parentCollectionId(id);
   const collection =
     collectionId === undefined ? undefined : input.collections.find((c) => c.id?.toLowerCase() === collectionId);
-  const rpo = isRpoRestorePoint(point, collection);
-  const parsed = parseRestorePointName(point.name);
+  const rpo = id !== '' && isRpoRestorePoint({ id, name }, collection);
+  const parsed = parseRestorePointName(name);
   const scope = input.scope;
   const inCollections =
-    scope?.collectionIds === undefined || scope.collectionIds.some((id) => id.toLowerCase() === collectionId);
+    scope?.collectionIds === undefined || scope.collectionIds.some((c) => c.toLowerCase() === collectionId);
   const forPolicy = scope?.policy === undefined || (parsed?.kind === 'policy' && parsed.policy === scope.policy);
   return {
-    point,
+    id,
+    name,
+    // A point without an id cannot be deleted anyway; give it a key no real id has.
+    key: id === '' ? `\u0000${index}` : id.toLowerCase(),
     rpo,
     inScope: rpo && inCollections && forPolicy,
-    state: stateOf(point.properties?.provisioningState),
-    timeMs: timeOf(point, parsed),
+    state: stateOf(point.provisioningState ?? point.properties?.provisioningState),
+    timeMs: timeOf(point.timeCreated ?? point.properties?.timeCreated, parsed),
   };
 }
 
@@ -207,8 +217,10 @@ function stateOf(provisioningState: string | null | undefined): State {
   return 'in-progress';
 }
 
-function timeOf(point: RetentionPoint, parsed: ReturnType<typeof parseRestorePointName>): number | undefined {
-  const created = point.properties?.timeCreated;
+function timeOf(
+  created: string | Date | null | undefined,
+  parsed: ReturnType<typeof parseRestorePointName>,
+): number | undefined {
   const ms = created instanceof Date ? created.getTime() : typeof created === 'string' ? Date.parse(created) : NaN;
   if (Number.isFinite(ms)) return ms;
   return parsed?.kind === 'policy' ? parsed.slot.getTime() : undefined;
@@ -220,18 +232,18 @@ function parentCollectionId(pointId: string): string | undefined {
   return match ? (match[1] as string).toLowerCase() : undefined;
 }
 
-function dedupe(points: readonly RetentionPoint[]): RetentionPoint[] {
+/** ARM never lists a point twice, but a merged listing might: the first copy wins. */
+function dedupe(points: readonly Classified[]): Classified[] {
   const seen = new Set<string>();
-  return points.filter((p) => {
-    const id = p.id.toLowerCase();
-    if (seen.has(id)) return false;
-    seen.add(id);
+  return points.filter((c) => {
+    if (seen.has(c.key)) return false;
+    seen.add(c.key);
     return true;
   });
 }
 
 function key(c: Classified): string {
-  return c.point.id.toLowerCase();
+  return c.key;
 }
 
 /** Failed points make room before successful ones. */
@@ -249,8 +261,8 @@ function sortNewestFirst(list: readonly Classified[]): Classified[] {
 
 function decision<R extends string>(c: Classified, reason: R): RetentionDecision<R> {
   return c.timeMs === undefined
-    ? { id: c.point.id, name: c.point.name, reason }
-    : { id: c.point.id, name: c.point.name, reason, timeMs: c.timeMs };
+    ? { id: c.id, name: c.name, reason }
+    : { id: c.id, name: c.name, reason, timeMs: c.timeMs };
 }
 
 function compareDecisionsOldestFirst(a: RetentionDecision<string>, b: RetentionDecision<string>): number {

@@ -1,3 +1,4 @@
+import type { RestorePoint, RestorePointCollection } from '@azure/arm-compute';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isRpoRestorePoint, rpoCollectionTags } from '../../lib/naming';
@@ -23,13 +24,15 @@ const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 10, 22, 12);
 
 type Collection = typeof OURS | typeof THEIRS;
+/** A listed point always has an id and a name. */
+type ListedPoint = RetentionPoint & { readonly id: string; readonly name: string };
 
 function point(
   collection: Collection,
   name: string,
   timeMs: number,
   provisioningState: string = 'Succeeded',
-): RetentionPoint {
+): ListedPoint {
   return {
     id: `${collection.id}/restorePoints/${name}`,
     name,
@@ -38,7 +41,7 @@ function point(
 }
 
 /** `rpo-daily-…` point `hoursAgo` hours before NOW, in our source collection. */
-function daily(hoursAgo: number, state = 'Succeeded', collection: Collection = OURS): RetentionPoint {
+function daily(hoursAgo: number, state = 'Succeeded', collection: Collection = OURS): ListedPoint {
   const slot = new Date(NOW - hoursAgo * 3_600_000);
   const stamp = slot.toISOString().slice(0, 16).replace(/[-T:]/g, '');
   return point(collection, `rpo-daily-${stamp}`, slot.getTime() + 30_000, state);
@@ -171,6 +174,34 @@ describe('planRetention', () => {
     expect(result.keep.find((k) => k.name === 'rpo-ondemand-x')?.reason).toBe('no-time');
   });
 
+  it('reads the @azure/arm-compute model too, where timeCreated and provisioningState are top-level', () => {
+    const sdk = (hoursAgo: number): RestorePoint => {
+      const p = daily(hoursAgo);
+      return {
+        id: p.id,
+        name: p.name,
+        timeCreated: new Date(NOW - hoursAgo * 3_600_000),
+        provisioningState: 'Succeeded',
+      };
+    };
+    const collections: RestorePointCollection[] = [{ id: OURS.id, location: 'westeurope', tags: OURS.tags }];
+    const result = planRetention({
+      points: [sdk(1), sdk(30), sdk(2)],
+      collections,
+      retention: { count: 2 },
+      nowMs: NOW,
+      listingComplete: true,
+    });
+    expect(result.delete).toMatchObject([{ name: daily(30).name, reason: 'count' }]);
+  });
+
+  it('keeps a point without an id or name as foreign, but counts it toward the cap', () => {
+    const foreign = Array.from({ length: 498 }, (_, i) => point(THEIRS, `manual-${i}`, NOW - i * 60_000));
+    const result = plan({ points: [...foreign, {}, { name: 'rpo-ondemand-x' }, daily(1)], creatingOne: true });
+    expect(result.keep.filter((k) => k.id === '')).toMatchObject([{ reason: 'foreign' }, { reason: 'foreign' }]);
+    expect(result.blocked).toMatch(/501 restore points/);
+  });
+
   it('refuses bad rules with the field named', () => {
     expect(() => plan({ points: [], retention: { count: 0 } })).toThrow(/retention\.count: must be a whole number/);
     expect(() => plan({ points: [], retention: { maxAgeDays: -1 } })).toThrow(/retention\.maxAgeDays/);
@@ -226,7 +257,7 @@ const arbInput = fc.record({
   listingComplete: fc.boolean(),
 });
 
-function rpoPoints(points: readonly RetentionPoint[]): RetentionPoint[] {
+function rpoPoints(points: readonly ListedPoint[]): ListedPoint[] {
   return points.filter((p) =>
     isRpoRestorePoint(
       p,
@@ -236,9 +267,9 @@ function rpoPoints(points: readonly RetentionPoint[]): RetentionPoint[] {
 }
 
 /** Ids of the successful RPO points with the newest creation time (several on a tie). */
-function newestSuccessfulIds(points: readonly RetentionPoint[]): string[] {
+function newestSuccessfulIds(points: readonly ListedPoint[]): string[] {
   const successful = rpoPoints(points).filter((p) => p.properties?.provisioningState === 'Succeeded');
-  const time = (p: RetentionPoint): number => Date.parse(String(p.properties?.timeCreated));
+  const time = (p: ListedPoint): number => Date.parse(String(p.properties?.timeCreated));
   const newest = Math.max(...successful.map(time));
   return successful.filter((p) => time(p) === newest).map((p) => p.id);
 }
