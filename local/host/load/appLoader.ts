@@ -82,17 +82,22 @@ export async function loadFunctionsApp(
 
     const files = entryPointFiles(appDir, packageFile, logger);
     forgetAppModules(appDir);
-    for (const file of files) {
-      registry.currentEntryPoint = path.join(appDir, file);
-      try {
-        await loadEntryPoint(appDir, registry.currentEntryPoint);
-      } catch (thrown) {
-        throw new Error(`Worker was unable to load entry point "${file}": ${ensureError(thrown).message}`, {
-          cause: thrown,
-        });
+    const cachedBefore = new Set(Object.keys(requireCache()));
+    try {
+      for (const file of files) {
+        registry.currentEntryPoint = path.join(appDir, file);
+        try {
+          await loadEntryPoint(appDir, registry.currentEntryPoint);
+        } catch (thrown) {
+          throw new Error(`Worker was unable to load entry point "${file}": ${ensureError(thrown).message}`, {
+            cause: thrown,
+          });
+        }
       }
+    } finally {
+      registry.currentEntryPoint = undefined;
+      rememberAppModules(appDir, cachedBefore);
     }
-    registry.currentEntryPoint = undefined;
     applyFunctionsFilter(registry, hostSettings.functions);
 
     for (const hook of [...registry.hooks.appStart]) {
@@ -164,20 +169,39 @@ function entryPointFiles(appDir: string, packageFile: string, logger: HostLogger
   return files;
 }
 
+const LIBRARIES = [`${path.sep}@azure${path.sep}functions${path.sep}`, `${path.sep}durable-functions${path.sep}`].map(
+  (lib) => `${path.sep}node_modules${lib}`,
+);
+
+function requireCache(): Record<string, unknown> {
+  return (Module as unknown as { _cache: Record<string, unknown> })._cache;
+}
+
+/** Modules each app folder brought into the require cache when it was last loaded. */
+const appModules = new Map<string, string[]>();
+
 /**
  * Drops the app's own modules from the require cache so that loading the app again re-registers,
  * and the Functions libraries too: `@azure/functions` keeps process-wide state (the setup lock, the
  * programming model flag) that must start fresh for every app, as it does in a new worker process.
+ * Only modules the app itself loaded go: the host's own modules may live in the same folder tree.
  */
 function forgetAppModules(appDir: string): void {
-  const prefix = appDir + path.sep;
-  const libraries = [`${path.sep}@azure${path.sep}functions${path.sep}`, `${path.sep}durable-functions${path.sep}`];
-  const cache = (Module as unknown as { _cache: Record<string, unknown> })._cache;
+  const cache = requireCache();
+  for (const key of appModules.get(appDir) ?? []) Reflect.deleteProperty(cache, key);
   for (const key of Object.keys(cache)) {
-    const inApp = key.startsWith(prefix) && !key.slice(prefix.length).split(path.sep).includes('node_modules');
-    const library = libraries.some((lib) => key.includes(`${path.sep}node_modules${lib}`));
-    if (inApp || library) Reflect.deleteProperty(cache, key);
+    if (LIBRARIES.some((lib) => key.includes(lib))) Reflect.deleteProperty(cache, key);
   }
+}
+
+/** Records the app-folder modules that appeared in the require cache while the app loaded. */
+function rememberAppModules(appDir: string, before: Set<string>): void {
+  const prefix = appDir + path.sep;
+  const added = Object.keys(requireCache()).filter(
+    (key) =>
+      !before.has(key) && key.startsWith(prefix) && !key.slice(prefix.length).split(path.sep).includes('node_modules'),
+  );
+  appModules.set(appDir, added);
 }
 
 async function loadEntryPoint(appDir: string, file: string): Promise<void> {

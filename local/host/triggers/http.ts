@@ -4,7 +4,7 @@ import type { RegisteredFunction } from '../core/registry';
 import type { RpcHttpCookie, RpcHttpData, RpcTypedData } from '../core/rpcTypes';
 import type { LoadedFunctionsApp } from '../load/appLoader';
 import { byPrecedence, compileRoute, type CompiledRoute } from './httpRoutes';
-import { invocationFailedResponse, jsonResponse, type HostRequest, type HostResponse } from './types';
+import { invocationFailedResponse, type HostRequest, type HostResponse } from './types';
 
 interface HttpRoute {
   fn: RegisteredFunction;
@@ -95,13 +95,8 @@ export class HttpTriggers {
 
 function toHostResponse(data: RpcTypedData | null | undefined): HostResponse {
   const http = data?.http;
-  if (!http) {
-    // A handler that returns nothing: the host answers 204 (no $return data to send).
-    if (data && (data.json !== undefined || data.string !== undefined)) {
-      return jsonResponse(500, { error: 'HTTP function returned a non-HTTP value' });
-    }
-    return { status: 204, headers: {}, body: '' };
-  }
+  // A handler that returns nothing leaves $return empty: no content.
+  if (!http) return { status: 204, headers: {}, body: '' };
   const headers: Record<string, string | string[]> = { ...(http.headers ?? {}) };
   const cookies = (http.cookies ?? []).map(serializeCookie);
   if (cookies.length > 0) headers['set-cookie'] = cookies;

@@ -54,6 +54,21 @@ describe('loadFunctionsApp', () => {
     ]);
   });
 
+  it('registers the functions again when the same app folder is loaded a second time', async () => {
+    const { dir } = temp({
+      'package.json': { main: 'src/*.js' },
+      'src/index.js': "require('./shared'); require('@azure/functions').app.http('again', { handler: () => ({}) });",
+      'src/shared.js': 'module.exports = {};',
+    });
+    const first = await load(dir);
+    await first.terminate();
+    loaded.splice(loaded.indexOf(first), 1);
+    const second = await load(dir);
+    expect(first.functions.map((f) => f.name)).toEqual(['again']);
+    expect(second.functions.map((f) => f.name)).toEqual(['again']);
+    expect(second.files).toEqual(['src/index.js', 'src/shared.js']);
+  });
+
   it('invokes orchestrations and activities for the Durable engine through the library', async () => {
     const { dir } = temp({ 'package.json': { main: 'src/*.js' }, 'src/index.js': durableApp });
     const { invoker } = await load(dir);
