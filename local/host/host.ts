@@ -135,6 +135,8 @@ export async function startHost(options: StartHostOptions): Promise<FunctionsHos
       } else {
         store = createMemoryStore();
       }
+      const openStore = store;
+      cleanups.push(() => openStore.close());
       const runtime = createDurableRuntime({
         store,
         clock,
