@@ -71,7 +71,8 @@ describe('loadFunctionsApp', () => {
 
   it('invokes orchestrations and activities for the Durable engine through the library', async () => {
     const { dir } = temp({ 'package.json': { main: 'src/*.js' }, 'src/index.js': durableApp });
-    const { invoker } = await load(dir);
+    const logger = recordingLogger();
+    const { invoker } = await load(dir, { logger });
     expect(invoker.kindOf('HelloOrch')).toBe('orchestration');
     expect(invoker.kindOf('sayhello')).toBe('activity');
     expect(invoker.kindOf('plain')).toBe('other');
@@ -105,7 +106,17 @@ describe('loadFunctionsApp', () => {
     });
     expect(await invoker.invokeActivity('sayHello', '"Tokyo"')).toBe('Hello Tokyo');
     await expect(invoker.invokeActivity('failing', undefined)).rejects.toThrow('activity broke');
+    expect(logger.lines.some((l) => /^error: failing \(activityTrigger: activity\) Failed in/.test(l))).toBe(true);
     await expect(invoker.invokeActivity('plain', undefined)).rejects.toThrow(/is not an activity function/);
+  });
+
+  it('loads ES module entry points with import()', async () => {
+    const { dir } = temp({
+      'package.json': { type: 'module', main: 'src/*.js' },
+      'src/index.js': "import { app } from '@azure/functions';\napp.http('esm', { handler: () => ({ body: 'esm' }) });",
+    });
+    const app = await load(dir);
+    expect(app.functions.map((f) => f.name)).toEqual(['esm']);
   });
 
   it('loads an app whose main matches no file and says so', async () => {
