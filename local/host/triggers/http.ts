@@ -76,7 +76,7 @@ export class HttpTriggers {
       method: req.method.toUpperCase(),
       url: req.url.toString(),
       headers: req.headers,
-      query: Object.fromEntries(req.url.searchParams),
+      query: queryOf(req.url),
       params,
       body: req.body.length > 0 ? { bytes: req.body } : undefined,
     };
@@ -91,6 +91,13 @@ export class HttpTriggers {
       throw error;
     }
   }
+}
+
+/** Repeated query keys arrive comma-joined, as the host's ASP.NET query collection gives them. */
+function queryOf(url: URL): Record<string, string> {
+  const query: Record<string, string> = {};
+  for (const key of new Set(url.searchParams.keys())) query[key] = url.searchParams.getAll(key).join(',');
+  return query;
 }
 
 function toHostResponse(data: RpcTypedData | null | undefined): HostResponse {

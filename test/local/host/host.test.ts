@@ -68,11 +68,16 @@ describe('local host serving the fixture app over HTTP', () => {
     });
 
     it('hands the handler method, query, headers and body, and returns status, headers and cookies', async () => {
-      const response = await host.invokeHttp('PATCH', '/api/echo?x=1&y=two', 'payload', { 'x-fixture': 'f1' });
+      const response = await host.invokeHttp('PATCH', '/api/echo?x=1&y=two&y=three', 'payload', { 'x-fixture': 'f1' });
       expect(response.status).toBe(201);
       expect(response.headers.get('x-echo')).toBe('yes');
       expect(response.headers.get('set-cookie')).toBe('session=abc; Path=/; HttpOnly');
-      expect(response.json()).toEqual({ method: 'PATCH', query: { x: '1', y: 'two' }, header: 'f1', body: 'payload' });
+      expect(response.json()).toEqual({
+        method: 'PATCH',
+        query: { x: '1', y: 'two,three' },
+        header: 'f1',
+        body: 'payload',
+      });
     });
 
     it('matches literal route segments case-insensitively', async () => {
