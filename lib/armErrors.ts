@@ -4,6 +4,7 @@
  * Codes, bodies and headers: docs/azure-api.md §5 (errors) and §6 (throttling); A1/A2 of
  * docs/limits-reliability-security.md. Every message that leaves this module passes through {@link redactSecrets}.
  */
+import { redactSecrets } from './redact';
 
 export type ThrottleSource = 'arm' | 'compute' | 'unknown';
 
@@ -254,22 +255,6 @@ export function errorCodeAndMessage(error: unknown): { code: string | undefined;
   }
   const cloud = cloudError(error);
   return { code: cloud.code, message: cloud.message === undefined ? undefined : redactSecrets(cloud.message) };
-}
-
-/**
- * Removes secrets from text bound for logs, exceptions, Durable history or Table rows (C4): URL query strings
- * (SAS `sig=`, operation URLs' signed `t=&c=&s=&h=`), bare SAS parameters, bearer tokens, JWTs, account keys.
- */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>?#]*)\?[^\s"'<>#]*/gi, '$1?<redacted>')
-    .replace(/\b(sig|sv|se|st|sp|spr|srt|ss|sr|skoid|sktid|skt|ske|sks|skv|signature)=[^&\s"';,]+/gi, '$1=<redacted>')
-    .replace(/\bBearer\s+[A-Za-z0-9\-._~+/]+=*/gi, 'Bearer <redacted>')
-    .replace(/\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, '<redacted-jwt>')
-    .replace(
-      /\b(AccountKey|SharedAccessSignature|SharedAccessKey|AccessKey|client_secret|password)=[^;&\s"']+/gi,
-      '$1=<redacted>',
-    );
 }
 
 /**

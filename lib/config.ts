@@ -4,7 +4,7 @@
  * Operator notes: docs/configuration.md.
  */
 import { inspect } from 'node:util';
-import { redactSecrets } from './armErrors';
+import { redactSecrets } from './redact';
 import { ValidationError, type ValidationIssue } from './validation';
 
 export const DEFAULT_ARM_ENDPOINT = 'https://management.azure.com';

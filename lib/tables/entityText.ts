@@ -20,18 +20,6 @@ export function truncateText(text: string, max = MAX_PROPERTY_CHARS): string {
 }
 
 /**
- * Removes credentials that error messages from storage and ARM calls can carry: the query of a SAS URL,
- * a bare `sig=` parameter, account keys in connection strings, bearer tokens.
- */
-export function redactSecrets(text: string): string {
-  return text
-    .replace(/(https?:\/\/[^\s?"'<>]+)\?[^\s"'<>]*\bsig=[^\s"'<>]*/gi, '$1?[REDACTED]')
-    .replace(/\bsig=[^&\s"'<>]+/gi, 'sig=[REDACTED]')
-    .replace(/\b(AccountKey|SharedAccessSignature|SharedAccessKey)=[^;\s"'<>]+/gi, '$1=[REDACTED]')
-    .replace(/\bBearer\s+[A-Za-z0-9\-._~+/]+=*/g, 'Bearer [REDACTED]');
-}
-
-/**
  * JSON of an array that fits `max` characters: items are dropped from the end until it fits and `more(n)` is
  * appended to say how many went (so the stored value is always valid JSON).
  */

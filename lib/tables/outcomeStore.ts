@@ -1,7 +1,8 @@
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import { OPERATIONS, type Operation, outcomeRowKey, rowKeyBoundSince, vmPartitionKey } from '../tableKeys';
 import { ValidationError, type ValidationIssue } from '../validation';
-import { fitJsonArray, MAX_PROPERTY_CHARS, redactSecrets, truncateText } from './entityText';
+import { redactSecrets } from '../redact';
+import { fitJsonArray, MAX_PROPERTY_CHARS, truncateText } from './entityText';
 
 /**
  * Table `RpoOutcomes` (DESIGN §5): one entity per operation on one VM.

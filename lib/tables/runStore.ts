@@ -1,7 +1,8 @@
 import { odata, type TableClient } from '@azure/data-tables';
 import { decodeKeyPart, encodeKeyPart } from '../tableKeys';
 import { ValidationError, type ValidationIssue } from '../validation';
-import { redactSecrets, truncateText } from './entityText';
+import { redactSecrets } from '../redact';
+import { truncateText } from './entityText';
 import { type OutcomeStatus, OUTCOME_STATUSES, type Trigger, TRIGGERS } from './outcomeStore';
 import { statusOf } from './tableClients';
 

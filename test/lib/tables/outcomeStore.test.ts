@@ -135,7 +135,7 @@ describe('OutcomeStore', () => {
     const [back] = await store.listOutcomesForVm(vmId);
     for (const text of [back?.errorMessage ?? '', ...(back?.warnings ?? [])]) {
       expect(text).not.toMatch(/S3cr3tSig|QUJDREVGRw|eyJ0eXAi|another/);
-      expect(text).toContain('https://md-abc.blob.core.windows.net/x/abcd?[REDACTED]');
+      expect(text).toContain('https://md-abc.blob.core.windows.net/x/abcd?<redacted>');
     }
   });
 

@@ -73,7 +73,7 @@ describe('RunStore', () => {
     await store.upsert(
       run(id, '2026-11-22T12:00:00Z', { kind: 'restoreVm', message: 'SAS https://a.blob/x?sv=1&sig=abc' }),
     );
-    expect((await store.get(id, 'restoreVm'))?.message).toBe('SAS https://a.blob/x?[REDACTED]');
+    expect((await store.get(id, 'restoreVm'))?.message).toBe('SAS https://a.blob/x?<redacted>');
     const bad = { ...run('', 'never'), kind: 'nightly', counts: { Succeeded: -1 } } as unknown as RunRecord;
     await expect(store.upsert(bad)).rejects.toThrow(/runId: .*\n.*kind: .*\n.*startedAt: .*\n.*counts\.Succeeded/s);
   });
