@@ -10,6 +10,7 @@ import { InvocationError, type InvocationResult } from '../core/invoke';
 import type { RegisteredFunction } from '../core/registry';
 import type { LoadedFunctionsApp } from '../load/appLoader';
 import { resolveSettingReferences } from '../load/settings';
+import { invokeWithRetry, retryPolicyOf, type RetryPolicy } from './retry';
 import type { HostLogger } from '../log';
 
 /** Next occurrence strictly after `afterMs`, or undefined if the schedule never fires again. */
@@ -58,6 +59,7 @@ class TimerFunction {
   private stopped = false;
   /** What the next invocation is told (TimerListener: the status saved by the previous one). */
   private status = { last: MIN_DATE, next: MIN_DATE, lastUpdated: MIN_DATE };
+  private readonly retry: RetryPolicy | undefined;
 
   constructor(
     readonly fn: RegisteredFunction,
@@ -66,7 +68,9 @@ class TimerFunction {
     private readonly app: LoadedFunctionsApp,
     private readonly clock: Clock,
     private readonly logger: HostLogger,
-  ) {}
+  ) {
+    this.retry = retryPolicyOf(fn);
+  }
 
   start(): void {
     const now = this.clock.now();
@@ -131,11 +135,11 @@ class TimerFunction {
       const now = this.clock.now();
       this.status = { last: iso(occurrence), next: iso(this.schedule(occurrence) ?? now), lastUpdated: iso(now) };
     };
-    return this.app
-      .invoke(this.fn, {
-        inputData: [{ name: this.fn.trigger.name, data: { json: JSON.stringify(info) } }],
-        reason: isPastDue ? `${reason}, past due` : reason,
-      })
+    const request = {
+      inputData: [{ name: this.fn.trigger.name, data: { json: JSON.stringify(info) } }],
+      reason: isPastDue ? `${reason}, past due` : reason,
+    };
+    return invokeWithRetry(this.app, this.fn, request, this.retry, this.clock, this.logger)
       .finally(saveStatus)
       .catch((error: unknown) => {
         if (!(error instanceof InvocationError)) {

@@ -9,10 +9,12 @@ export interface FixtureState {
   timerRuns: {
     name: string;
     isPastDue: boolean;
-    scheduleStatus: { last: string; next: string; lastUpdated: string };
+    scheduleStatus?: { last: string; next: string; lastUpdated: string };
+    retryCount?: number;
   }[];
   events: Record<string, unknown>[];
   tickGate: Promise<void> | undefined;
+  flakyTickFailures: number;
 }
 
 /** The state module the running host loaded (same require cache: the app is loaded with require()). */

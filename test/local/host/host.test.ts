@@ -146,7 +146,7 @@ describe('local host serving the fixture app over HTTP', () => {
       const runs = fixtureState().timerRuns.filter((r) => r.name === 'startupTick');
       expect(runs).toHaveLength(1);
       expect(runs[0]?.isPastDue).toBe(false);
-      expect(runs[0]?.scheduleStatus.next).toBe('2027-01-01T00:00:00.000Z');
+      expect(runs[0]?.scheduleStatus?.next).toBe('2027-01-01T00:00:00.000Z');
     });
 
     it('invokes a timer through POST /admin/functions/{name} and answers 202', async () => {
@@ -173,9 +173,9 @@ describe('local host serving the fixture app over HTTP', () => {
       // Each invocation sees the status saved by the previous one: Last = the previous occurrence.
       const occurrence = (n: number): string =>
         new Date(Math.floor(start / 10_000) * 10_000 + n * 10_000).toISOString();
-      expect(runs[1]?.scheduleStatus.last).toBe(occurrence(1));
-      expect(runs[1]?.scheduleStatus.next).toBe(occurrence(2));
-      expect(runs[2]?.scheduleStatus.last).toBe(occurrence(2));
+      expect(runs[1]?.scheduleStatus?.last).toBe(occurrence(1));
+      expect(runs[1]?.scheduleStatus?.next).toBe(occurrence(2));
+      expect(runs[2]?.scheduleStatus?.last).toBe(occurrence(2));
     });
 
     it('marks the catch-up invocation past due when occurrences pass while the previous run is still going', async () => {
@@ -191,6 +191,29 @@ describe('local host serving the fixture app over HTTP', () => {
       await clock.advance('1s');
       const runs = state.timerRuns.slice(before);
       expect(runs.map((r) => r.isPastDue)).toEqual([false, true]);
+    });
+
+    it('retries a failed timer invocation per its retry policy, on the clock, with the retry count', async () => {
+      const state = fixtureState();
+      state.flakyTickFailures = 2;
+      const before = state.timerRuns.length;
+      let done = false;
+      const run = host.triggerTimer('flakyTick').finally(() => (done = true));
+      for (let i = 0; i < 10 && !done; i++) await clock.advance('5s');
+      await run;
+      const runs = state.timerRuns.slice(before).filter((r) => r.name === 'flakyTick');
+      expect(runs.map((r) => r.retryCount)).toEqual([0, 1, 2]);
+    });
+
+    it('rejects triggerTimer once the retries are used up', async () => {
+      const state = fixtureState();
+      state.flakyTickFailures = 5;
+      let settled = false;
+      const run = host.triggerTimer('flakyTick').finally(() => (settled = true));
+      const outcome = expect(run).rejects.toThrow(/Function 'flakyTick' failed/);
+      for (let i = 0; i < 10 && !settled; i++) await clock.advance('5s');
+      await outcome;
+      state.flakyTickFailures = 0;
     });
 
     it('resolves triggerTimer with the invocation id once the run finished', async () => {
