@@ -331,7 +331,6 @@ export class DurableEngine {
       this.log('error', `durable: episode of '${instanceId}' failed to commit, retrying in 1 s: ${error.message}`);
       // The inbox keeps the messages; try again later rather than spinning.
       setTimeout(() => this.schedule(instanceId), 1000).unref();
-      throw error;
     }
   }
 
@@ -405,6 +404,7 @@ export class DurableEngine {
     input: string | null,
     version = '',
   ): Promise<InstanceRecord> {
+    checkPayloadSize(this.store, 'the input', input);
     const existing = await this.getInstance(instanceId);
     if (existing && !isTerminal(existing.runtimeStatus)) {
       throw new ConflictError(
@@ -437,6 +437,7 @@ export class DurableEngine {
   }
 
   async raiseEvent(record: InstanceRecord, eventName: string, inputJson: string | null): Promise<void> {
+    checkPayloadSize(this.store, 'the event data', inputJson);
     await this.enqueue([
       {
         instanceId: record.instanceId,
@@ -573,6 +574,25 @@ export class DurableEngine {
     await this.commit(current, history, newEvents, outcome, consumed, now);
   }
 
+  /** Table storage keeps at most 64 KiB per property; this host has no large-message blobs. */
+  private oversizeProblem(state: OrchestratorState | undefined, replay: ReplayResult): string | undefined {
+    const limit = this.store.maxValueLength;
+    if (limit === undefined || !state) return undefined;
+    const checks: Array<[string, string | null | undefined]> = [
+      [
+        'its output',
+        state.isDone && replay.continueAsNewInput === undefined ? JSON.stringify(state.output ?? null) : null,
+      ],
+      ['its custom status', state.customStatus === undefined ? null : JSON.stringify(state.customStatus)],
+      ['the continueAsNew input', replay.continueAsNewInput],
+      ...replay.newEvents.map((e): [string, string | null | undefined] => [`the input of '${e.Name ?? ''}'`, e.Input]),
+    ];
+    for (const [what, text] of checks) {
+      if (text && text.length > limit) return tooLarge(what, text.length, limit);
+    }
+    return undefined;
+  }
+
   private terminatedOutcome(reason: string): EpisodeOutcome {
     return {
       status: 'Terminated',
@@ -637,6 +657,7 @@ export class DurableEngine {
       }
     }
     const customStatus = state ? state.customStatus : undefined;
+    if (failure === undefined) failure = this.oversizeProblem(state, replay);
     if (failure !== undefined) {
       return { status: 'Failed', output: `Orchestrator function '${name}' failed: ${failure}`, replay, customStatus };
     }
@@ -724,6 +745,8 @@ export class DurableEngine {
     this.instances.set(record.instanceId, updated);
     if (outcome.status === 'ContinuedAsNew') {
       this.histories.set(record.instanceId, { executionId: updated.executionId, events: [] });
+    } else if (isTerminal(outcome.status)) {
+      this.histories.delete(record.instanceId); // read back from the store if anyone asks for it
     } else {
       for (const event of appended) history.push(event);
     }
@@ -871,11 +894,17 @@ export class DurableEngine {
         try {
           // A missing input reaches the activity as JSON null, as the extension passes it.
           const value = await this.invoker.invokeActivity(name, scheduled.Input ?? 'null');
-          event = {
-            ...this.baseEvent(EventType.TaskCompleted),
-            TaskScheduledId: scheduled.EventId,
-            Result: JSON.stringify(value === undefined ? null : value),
-          };
+          const result = JSON.stringify(value === undefined ? null : value);
+          const limit = this.store.maxValueLength;
+          event =
+            limit !== undefined && result.length > limit
+              ? {
+                  ...this.baseEvent(EventType.TaskFailed),
+                  TaskScheduledId: scheduled.EventId,
+                  Reason: `Activity function '${name}' failed: ${tooLarge('its result', result.length, limit)}`,
+                  Details: '',
+                }
+              : { ...this.baseEvent(EventType.TaskCompleted), TaskScheduledId: scheduled.EventId, Result: result };
         } catch (thrown) {
           const error = originalError(thrown);
           event = {
@@ -917,6 +946,27 @@ export class DurableEngine {
       );
     });
     this.timers.set(key, timer);
+  }
+}
+
+function tooLarge(what: string, length: number, limit: number): string {
+  return (
+    `${what} is ${length} characters of JSON, more than the ${limit} a Table storage property holds ` +
+    '(large-message blobs are not supported by the local host)'
+  );
+}
+
+/** Throws when client-supplied JSON would not fit the store (the HTTP API answers 400). */
+export function checkPayloadSize(store: DurableStore, what: string, text: string | null): void {
+  const limit = store.maxValueLength;
+  if (limit !== undefined && text !== null && text.length > limit)
+    throw new PayloadTooLargeError(tooLarge(what, text.length, limit));
+}
+
+export class PayloadTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PayloadTooLargeError';
   }
 }
 

@@ -4,7 +4,7 @@
  * the rpc base `/durabletask/`. Status payloads follow StatusResponsePayload.cs (§6.3).
  */
 import { randomUUID } from 'node:crypto';
-import { ConflictError, type DurableEngine, type DurableFunctionInvoker } from './engine';
+import { ConflictError, PayloadTooLargeError, type DurableEngine, type DurableFunctionInvoker } from './engine';
 import { EventType, isRuntimeStatus, isTerminal, parseJsonText, type HistoryEvent } from './protocol';
 import type { InstanceRecord } from './store';
 
@@ -268,6 +268,7 @@ export class DurableHttpApi {
       );
     } catch (error) {
       if (error instanceof ConflictError) return problem(500, error.message);
+      if (error instanceof PayloadTooLargeError) return problem(400, error.message);
       throw error;
     }
     const timeout = Number(req.url.searchParams.get('timeout'));
@@ -385,7 +386,12 @@ export class DurableHttpApi {
     }
     const body = jsonBody(req.body);
     if (!body.ok) return problem(400, 'Invalid JSON content');
-    await this.engine.raiseEvent(record, eventName, body.value);
+    try {
+      await this.engine.raiseEvent(record, eventName, body.value);
+    } catch (error) {
+      if (error instanceof PayloadTooLargeError) return problem(400, error.message);
+      throw error;
+    }
     return { status: 202, headers: {}, body: '' };
   }
 

@@ -40,6 +40,8 @@ export interface InboxMessage {
 
 export interface DurableStore {
   readonly kind: 'memory' | 'table';
+  /** Longest JSON text one value may have (Table storage: 64 KiB per property); undefined = no limit. */
+  readonly maxValueLength?: number;
   getInstance(instanceId: string): Promise<InstanceRecord | undefined>;
   putInstance(record: InstanceRecord): Promise<void>;
   listInstances(): Promise<InstanceRecord[]>;

@@ -211,6 +211,8 @@ function isStatus(error: unknown, status: number): boolean {
 
 export class TableStore implements DurableStore {
   readonly kind = 'table' as const;
+  /** 64 KiB of UTF-16 is 32,768 characters; the rest is room for the event around the value. */
+  readonly maxValueLength = 30_000;
 
   private constructor(
     private readonly hubName: string,

@@ -292,6 +292,22 @@ describe.each(stores)('Durable engine with the real durable-functions package (%
     expect(route.status).toBe(501);
   });
 
+  it('keeps values within what the store can hold, failing the task clearly when one is too large', async () => {
+    const rt = await boot();
+    const id = await rt.start('bigResult', 40_000);
+    const output = (await rt.wait(id)).output;
+    if (store.maxValueLength === undefined) {
+      expect(output).toBe(40_000);
+    } else {
+      expect(output).toMatch(
+        /^Activity function 'bigString' failed: its result is 40002 characters of JSON, more than the 30000/,
+      );
+      const big = await rt.api('POST', '/durabletask/orchestrators/bigResult', JSON.stringify('y'.repeat(40_000)));
+      expect(big.status).toBe(400);
+      expect(big.body.message).toMatch(/large-message blobs are not supported by the local host/);
+    }
+  });
+
   it('runs at most maxConcurrentActivityFunctions activities at once', async () => {
     const state = await fixtureState();
     state.maxInFlight = 0;
