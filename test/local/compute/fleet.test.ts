@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ComputeManagementClient, VirtualMachine } from '@azure/arm-compute';
+import { RestError } from '@azure/core-rest-pipeline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../local/clock';
 import {
@@ -14,7 +15,8 @@ import {
 } from '../../../local/compute/fleet';
 import { startComputeEmulator } from '../../../local/compute/server';
 import { ValidationError } from '../../../lib/validation';
-import { computeClientFor } from '../../helpers/computeClient';
+import { computeClientFor, testPollingOptions } from '../../helpers/computeClient';
+import { complete } from './fixtures';
 
 const DEMO = path.resolve(__dirname, '../../../local/fleets/demo.json');
 const SUB = '00000000-0000-4000-8000-000000000001';
@@ -315,6 +317,52 @@ describe('applyFleet against the emulator', () => {
     expect(drDisk.encryption?.type).toBe('EncryptionAtRestWithCustomerKey');
     expect((await vm('vm-dr-01', 'rg-shop-neu')).location).toBe('northeurope');
   });
+
+  it('makes each demo VM trigger the rule it is there for when a restore point is created', async () => {
+    /** Creates one restore point on the VM; returns its final state, or the error code Azure would give. */
+    const attempt = async (name: string, mode: 'ApplicationConsistent' | 'CrashConsistent', group = 'rg-shop-weu') => {
+      const v = await prod.virtualMachines.get(group, name);
+      const collection = `${name}-rpc`;
+      await prod.restorePointCollections.createOrUpdate(group, collection, {
+        location: v.location,
+        source: { id: v.id ?? '' },
+      });
+      try {
+        const poller = prod.restorePoints.create(
+          group,
+          collection,
+          `rp-${mode}`,
+          { consistencyMode: mode },
+          testPollingOptions,
+        );
+        return (await complete(poller, clock, '2h')).provisioningState;
+      } catch (error) {
+        if (error instanceof RestError) return error.code; // refused at the PUT
+        // A failed LRO: core-lro reports "The long-running operation has failed. <code>. <message>".
+        return /has failed\. (\w+)\./.exec(error instanceof Error ? error.message : '')?.[1] ?? String(error);
+      }
+    };
+    const expectations: [string, 'ApplicationConsistent' | 'CrashConsistent', string | undefined][] = [
+      ['vm-batch-0', 'ApplicationConsistent', 'OperationNotAllowed'], // Uniform scale set member
+      ['vm-cvm-01', 'ApplicationConsistent', 'OperationNotAllowed'], // Confidential VM
+      ['vm-legacy-01', 'ApplicationConsistent', 'OperationNotAllowed'], // unmanaged disks
+      ['vm-stopped-01', 'ApplicationConsistent', 'OperationNotAllowed'], // deallocated
+      ['vm-cluster-01', 'ApplicationConsistent', 'VMRestorePointClientError'], // shared disk, both modes
+      ['vm-ephemeral-01', 'CrashConsistent', 'VMRestorePointClientError'], // ephemeral OS disk, both modes
+      ['vm-sql-01', 'CrashConsistent', 'VMRestorePointClientError'], // Ultra in crash mode
+      ['vm-analytics-01', 'CrashConsistent', 'VMRestorePointClientError'], // Premium SSD v2 in crash mode
+      ['vm-logs-01', 'CrashConsistent', 'VMRestorePointClientError'], // write accelerator in crash mode
+      ['vm-agent-down-01', 'ApplicationConsistent', 'VMAgentStatusCommunicationError'], // agent not ready
+      ['vm-sql-01', 'ApplicationConsistent', 'Succeeded'], // Ultra is fine in app mode
+      ['vm-boost-01', 'CrashConsistent', 'Succeeded'], // Azure Boost: allowed, consistency not guaranteed
+      ['vm-cache-rw-01', 'CrashConsistent', 'Succeeded'], // ReadWrite caching: allowed, not guaranteed
+      ['vm-api-01', 'ApplicationConsistent', 'Succeeded'], // Flexible scale set member
+      ['vm-web-01', 'ApplicationConsistent', 'Succeeded'], // availability set member
+    ];
+    const outcomes: string[] = [];
+    for (const [name, mode] of expectations) outcomes.push(`${name} ${mode}: ${String(await attempt(name, mode))}`);
+    expect(outcomes).toEqual(expectations.map(([name, mode, expected]) => `${name} ${mode}: ${String(expected)}`));
+  }, 120_000);
 
   it('names the fleet path and the resource when the emulator refuses a request', async () => {
     const fleet = parseFleet({
