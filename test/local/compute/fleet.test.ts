@@ -364,6 +364,44 @@ describe('applyFleet against the emulator', () => {
     expect(outcomes).toEqual(expectations.map(([name, mode, expected]) => `${name} ${mode}: ${String(expected)}`));
   }, 120_000);
 
+  it('retries a throttled PUT after its Retry-After and carries on', async () => {
+    const fault = emulator.core.handle({
+      method: 'POST',
+      url: '/_emulator/faults',
+      body: JSON.stringify({
+        method: 'PUT',
+        pathPattern: '/disks/throttled-',
+        status: 429,
+        retryAfterSeconds: 0,
+        times: 2,
+      }),
+      baseUrl: emulator.url,
+    });
+    expect(fault.status).toBeLessThan(300);
+    const fleet = parseFleet({
+      subscriptions: [
+        {
+          id: '00000000-0000-4000-8000-0000000029a0',
+          resourceGroups: [
+            {
+              name: 'rg-throttled',
+              location: 'westeurope',
+              disks: [{ name: 'throttled-1', sku: 'Premium_LRS', sizeGB: 8 }],
+            },
+          ],
+        },
+      ],
+    });
+    const before = emulator.core.requests().length;
+    expect((await apply(fleet)).counts.disk).toBe(1);
+    const puts = emulator.core
+      .requests()
+      .slice(before)
+      .filter((r) => r.method === 'PUT')
+      .map((r) => r.status);
+    expect(puts).toEqual([429, 429, 202]);
+  });
+
   it('names the fleet path and the resource when the emulator refuses a request', async () => {
     const fleet = parseFleet({
       subscriptions: [
