@@ -2,7 +2,8 @@
  * The local Functions + Durable host: loads an app folder as Azure does, serves its triggers on one
  * HTTP server, runs its timers on one clock and hands Durable work to the engine in ./durable.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import path from 'node:path';
 import { azuriteConnectionString, DEFAULT_AZURITE_PORTS } from '../azurite';
 import { clockFromEnvironment, type Clock } from '../clock';
 import { InvocationError, type InvocationResult } from './core/invoke';
@@ -19,6 +20,7 @@ import { startServer, type RunningServer } from './server';
 import { EVENT_GRID_PATH, EventGridTriggers } from './triggers/eventGrid';
 import { HttpTriggers } from './triggers/http';
 import { TimerTriggers } from './triggers/timer';
+import { memoryTimerStatusStore, tableTimerStatusStore, type TimerStatusStore } from './triggers/timerStatus';
 import { invocationFailedResponse, jsonResponse, type HostRequest, type HostResponse } from './triggers/types';
 
 export const DEFAULT_PORT = 7071;
@@ -77,6 +79,20 @@ function needsDurable(app: LoadedFunctionsApp): boolean {
   );
 }
 
+/** Where monitored timers keep their schedule status: the app's storage with `azurite`, else this process. */
+async function timerStatusStore(
+  app: LoadedFunctionsApp,
+  options: StartHostOptions,
+): Promise<TimerStatusStore | undefined> {
+  if (!app.functions.some((fn) => fn.trigger.type.toLowerCase() === 'timertrigger')) return undefined;
+  // The worker's host id stands in for Azure's site name: the folder name plus a hash of its path.
+  const hostId = `${path.basename(app.appDir).toLowerCase()}-${createHash('sha256').update(app.appDir).digest('hex').slice(0, 8)}`;
+  if (options.store !== 'azurite') return memoryTimerStatusStore(hostId);
+  const setting = options.connectionString ?? process.env.AzureWebJobsStorage;
+  if (!setting) throw new Error('store "azurite" needs connectionString or the AzureWebJobsStorage app setting');
+  return tableTimerStatusStore(resolveStorageConnection(setting), hostId);
+}
+
 /** `UseDevelopmentStorage=true` means Azurite (or the old emulator) on its default loopback ports. */
 export function resolveStorageConnection(value: string): string {
   return /^\s*UseDevelopmentStorage\s*=\s*true\s*;?\s*$/i.test(value)
@@ -122,7 +138,7 @@ export async function startHost(options: StartHostOptions): Promise<FunctionsHos
   try {
     const clock = options.clock ?? clockFromEnvironment();
     const http = new HttpTriggers(app);
-    const timers = new TimerTriggers(app, clock, logger);
+    const timers = new TimerTriggers(app, clock, logger, await timerStatusStore(app, options));
     const eventGrid = new EventGridTriggers(app);
 
     let durable: DurableRuntime | undefined;
@@ -168,7 +184,7 @@ export async function startHost(options: StartHostOptions): Promise<FunctionsHos
       const runtime = durable;
       cleanups.push(() => runtime.stop());
     }
-    timers.start();
+    await timers.start();
     cleanups.push(() => timers.stop());
 
     logger.log('info', `Host listening on ${server.url}`);

@@ -2,7 +2,8 @@
  * Timer triggers on the host's clock: 6-field NCRONTAB (seconds first, UTC) or a TimeSpan
  * (`hh:mm:ss`, `d.hh:mm:ss`), `%Setting%` references, runOnStartup, and `isPastDue` when an
  * invocation runs later than its occurrence (occurrences missed while the previous run was still
- * going, or while the host was behind, are caught up by one past-due invocation).
+ * going, or while the host was behind, are caught up by one past-due invocation; a monitored
+ * schedule whose occurrence passed while the host was down runs once, past due, at startup).
  */
 import { Cron } from 'croner';
 import type { Clock, ClockTimer } from '../../clock';
@@ -11,6 +12,7 @@ import type { RegisteredFunction } from '../core/registry';
 import type { LoadedFunctionsApp } from '../load/appLoader';
 import { resolveSettingReferences } from '../load/settings';
 import { invokeWithRetry, retryPolicyOf, type RetryPolicy } from './retry';
+import type { TimerStatusStore } from './timerStatus';
 import type { HostLogger } from '../log';
 
 /** Next occurrence strictly after `afterMs`, or undefined if the schedule never fires again. */
@@ -68,16 +70,28 @@ class TimerFunction {
     private readonly app: LoadedFunctionsApp,
     private readonly clock: Clock,
     private readonly logger: HostLogger,
+    private readonly monitor: TimerStatusStore | undefined,
   ) {
     this.retry = retryPolicyOf(fn);
   }
 
-  start(): void {
+  /** Arms the schedule; runs the timer at once if the monitor shows a missed occurrence, or runOnStartup. */
+  async start(): Promise<void> {
     const now = this.clock.now();
     const first = this.schedule(now);
-    this.status = { last: MIN_DATE, next: iso(first ?? now), lastUpdated: iso(now) };
+    const saved = await this.monitor?.get(this.fn.name);
+    let missed: number | undefined;
+    if (saved) {
+      this.status = saved;
+      const recordedNext = Date.parse(saved.next);
+      if (Number.isFinite(recordedNext) && now > recordedNext) missed = recordedNext;
+    } else {
+      this.status = { last: MIN_DATE, next: iso(first ?? now), lastUpdated: iso(now) };
+      await this.monitor?.set(this.fn.name, this.status);
+    }
     this.arm(first);
-    if (this.runOnStartup) void this.fire(false, 'runOnStartup').catch(() => undefined);
+    if (missed !== undefined) void this.fire(true, 'missed while the host was down', missed).catch(() => undefined);
+    else if (this.runOnStartup) void this.fire(false, 'runOnStartup').catch(() => undefined);
   }
 
   stop(): Promise<unknown> {
@@ -131,9 +145,18 @@ class TimerFunction {
       ScheduleStatus: { Last: this.status.last, Next: this.status.next, LastUpdated: this.status.lastUpdated },
       IsPastDue: isPastDue,
     };
-    const saveStatus = (): void => {
+    const saveStatus = async (): Promise<void> => {
       const now = this.clock.now();
-      this.status = { last: iso(occurrence), next: iso(this.schedule(occurrence) ?? now), lastUpdated: iso(now) };
+      const next = this.schedule(Math.max(occurrence, now)) ?? now;
+      this.status = { last: iso(occurrence), next: iso(next), lastUpdated: iso(now) };
+      try {
+        await this.monitor?.set(this.fn.name, this.status);
+      } catch (error) {
+        this.logger.log(
+          'warn',
+          `timer ${this.fn.name}: could not save the schedule status: ${(error as Error).message}`,
+        );
+      }
     };
     const request = {
       inputData: [{ name: this.fn.trigger.name, data: { json: JSON.stringify(info) } }],
@@ -150,22 +173,34 @@ class TimerFunction {
   }
 }
 
+/** Azure monitors a schedule unless useMonitor is false; by default only when it recurs at most once a minute. */
+function monitored(fn: RegisteredFunction, schedule: Schedule, now: number): boolean {
+  if (typeof fn.trigger.useMonitor === 'boolean') return fn.trigger.useMonitor;
+  const first = schedule(now);
+  const second = first === undefined ? undefined : schedule(first);
+  return first !== undefined && second !== undefined && second - first >= 60_000;
+}
+
 export class TimerTriggers {
   private readonly timers = new Map<string, TimerFunction>();
 
-  constructor(app: LoadedFunctionsApp, clock: Clock, logger: HostLogger) {
+  constructor(app: LoadedFunctionsApp, clock: Clock, logger: HostLogger, statusStore?: TimerStatusStore) {
     for (const fn of app.functions) {
       if (fn.trigger.type.toLowerCase() !== 'timertrigger') continue;
       const field = `Function '${fn.name}' schedule`;
       if (typeof fn.trigger.schedule !== 'string') throw new Error(`${field} must be a string`);
       const schedule = parseSchedule(resolveSettingReferences(fn.trigger.schedule, process.env, field), field);
       const runOnStartup = fn.trigger.runOnStartup === true;
-      this.timers.set(fn.name.toLowerCase(), new TimerFunction(fn, schedule, runOnStartup, app, clock, logger));
+      const monitor = statusStore && monitored(fn, schedule, clock.now()) ? statusStore : undefined;
+      this.timers.set(
+        fn.name.toLowerCase(),
+        new TimerFunction(fn, schedule, runOnStartup, app, clock, logger, monitor),
+      );
     }
   }
 
-  start(): void {
-    for (const timer of this.timers.values()) timer.start();
+  async start(): Promise<void> {
+    for (const timer of this.timers.values()) await timer.start();
   }
 
   async stop(): Promise<void> {

@@ -471,6 +471,38 @@ describe('local host on other app folders', () => {
     }
   });
 
+  it('runs a monitored timer once, past due, when its occurrence passed while the host was down', async () => {
+    const { dir } = temp({
+      'package.json': { main: 'index.js' },
+      'index.js': `const { app } = require('@azure/functions');
+        app.timer('everyFiveMinutes', {
+          schedule: '0 */5 * * * *',
+          handler: (timer) => { (globalThis.__rpoPastDueRuns ??= []).push(timer); },
+        });`,
+    });
+    const runs: { isPastDue: boolean }[] = [];
+    (globalThis as { __rpoPastDueRuns?: unknown[] }).__rpoPastDueRuns = runs;
+    const first = await startHost({
+      appDir: dir,
+      port: 0,
+      quiet: true,
+      clock: new ManualClock('2026-05-01T10:01:00Z'),
+    });
+    await first.stop(); // down before 10:05
+    expect(runs).toEqual([]);
+    const clock = new ManualClock('2026-05-01T10:17:00Z');
+    const second = await startHost({ appDir: dir, port: 0, quiet: true, clock });
+    try {
+      await clock.advance('1s');
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ isPastDue: true, scheduleStatus: { next: '2026-05-01T10:05:00.000Z' } });
+      await clock.advance('3m');
+      expect(runs.map((r) => r.isPastDue)).toEqual([true, false]);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('refuses to start when a timer schedule is invalid, naming the function', async () => {
     const { dir } = temp({
       'package.json': { main: 'index.js' },

@@ -2,6 +2,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { ManualClock } from '../../../local/clock';
 import { startHost, type FunctionsHost } from '../../../local/host';
 import { FIXTURE_APP } from './fixtureState';
+import { makeTempApp } from './tempApp';
 
 const START = '2026-04-01T08:00:00Z';
 
@@ -81,6 +82,41 @@ describe('local host with the Azurite table store', () => {
       expect(resumedAt).toBeLessThanOrEqual(Date.parse('2026-04-01T08:31:00Z'));
     } finally {
       await second.stop();
+    }
+  });
+  it('keeps timer schedule status in the storage account, so a new process sees the missed occurrence', async () => {
+    const app = makeTempApp({
+      'package.json': { main: 'index.js' },
+      'index.js': `const { app } = require('@azure/functions');
+        app.timer('hourly', {
+          schedule: '0 0 * * * *',
+          handler: (timer) => { (globalThis.__rpoAzuriteTimerRuns ??= []).push(timer); },
+        });`,
+    });
+    const runs: { isPastDue: boolean }[] = [];
+    (globalThis as { __rpoAzuriteTimerRuns?: unknown[] }).__rpoAzuriteTimerRuns = runs;
+    const start = (clock: ManualClock): Promise<FunctionsHost> =>
+      startHost({
+        appDir: app.dir,
+        port: 0,
+        clock,
+        quiet: true,
+        store: 'azurite',
+        connectionString: inject('azuriteConnectionString'),
+      });
+    try {
+      await (await start(new ManualClock('2026-06-01T09:30:00Z'))).stop();
+      const clock = new ManualClock('2026-06-01T11:30:00Z');
+      const second = await start(clock);
+      try {
+        await clock.advance('1s');
+        expect(runs).toHaveLength(1);
+        expect(runs[0]).toMatchObject({ isPastDue: true, scheduleStatus: { next: '2026-06-01T10:00:00.000Z' } });
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      app.remove();
     }
   });
 });
