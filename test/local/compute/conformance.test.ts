@@ -469,6 +469,26 @@ describe('emulator responses against the OpenAPI definitions', () => {
     },
   );
 
+  it('starts every long-running operation with absolute polling URLs back to the emulator (202: Location too)', () => {
+    const started = calls.filter(
+      (x) => specOperations().get(x.operationId)?.longRunning === true && (x.status === 201 || x.status === 202),
+    );
+    expect(started.length).toBeGreaterThan(0);
+    const problems = started.flatMap((x) => {
+      const asyncOperation = x.headers['azure-asyncoperation'];
+      const location = x.headers.location;
+      const found: string[] = [];
+      if (!asyncOperation && !location) found.push('no Azure-AsyncOperation or Location header');
+      if (x.status === 202 && !location) found.push('202 without Location (ARM RPC: MUST)');
+      for (const url of [asyncOperation, location]) {
+        if (url !== undefined && !url.startsWith(`${emulator.url}/`))
+          found.push(`${url} is not an absolute emulator URL`);
+      }
+      return found.map((p) => `${x.method} ${x.url} → ${x.status}: ${p}`);
+    });
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
   it('answers an unknown route with 501 in CloudError shape', async () => {
     const x = await arm.send(
       'unknown',
