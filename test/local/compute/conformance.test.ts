@@ -413,6 +413,20 @@ describe('emulator responses against the OpenAPI definitions', () => {
     await c('RestorePoints_Get', 'GET', `${rpc}/restorePoints/does-not-exist?${q(COMPUTE_API)}`);
     await c('RestorePointCollections_Get', 'GET', `${base}/restorePointCollections/missing?${q(COMPUTE_API)}`);
     await c('Disks_Get', 'GET', `${base}/disks/missing?${q(DISK_API)}`);
+    await c(
+      'RestorePointCollections_CreateOrUpdate',
+      'PUT',
+      `${base}/restorePointCollections/bad?${q(COMPUTE_API)}`,
+      '{"location": ',
+    );
+    await c('RestorePointCollections_CreateOrUpdate', 'PUT', `${base}/restorePointCollections/bad?${q(COMPUTE_API)}`, {
+      location: 'westeurope',
+      properties: { source: { id: 42 } },
+    });
+    await c('RestorePoints_Create', 'PUT', `${rpc}/restorePoints/bad?${q(COMPUTE_API)}`, {
+      properties: { consistencyMode: 'Sometimes' },
+    });
+    await c('RestorePoints_Get', 'GET', `${rp}?api-version=2020-06-01`);
     // Deletes
     await arm.follow(
       await c('RestorePoints_Delete', 'DELETE', `${target}/restorePoints/conf-rp-copy?${q(COMPUTE_API)}`),
@@ -487,6 +501,14 @@ describe('emulator responses against the OpenAPI definitions', () => {
       return found.map((p) => `${x.method} ${x.url} → ${x.status}: ${p}`);
     });
     expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it('answers bad requests (malformed JSON, wrong types, bad values, old api-version) with 400 CloudErrors', () => {
+    const bad = calls.filter((x) => x.status === 400);
+    expect(bad.length).toBeGreaterThanOrEqual(4);
+    for (const x of bad) {
+      expect(x.body, x.url).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+    }
   });
 
   it('answers an unknown route with 501 in CloudError shape', async () => {
