@@ -55,7 +55,14 @@ async function main(): Promise<void> {
 
 main().catch((thrown: unknown) => {
   const error = ensureError(thrown) as Error & { code?: string };
-  if (error.code === 'EADDRINUSE') console.error(`host: the port is already in use (${error.message}); try --port`);
-  else console.error(`host: ${error.stack ?? error.message}`);
+  if (error.code === 'EADDRINUSE') {
+    console.error(`host: the port is already in use (${error.message}); try --port`);
+  } else if (/ECONNREFUSED/.test(error.message)) {
+    console.error(
+      `host: cannot reach the app's storage (AzureWebJobsStorage): ${error.message}. Is Azurite running? Start it with: npm run azurite`,
+    );
+  } else {
+    console.error(`host: ${error.stack ?? error.message}`);
+  }
   process.exit(1);
 });

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { azuriteConnectionString, freePort } from '../../../local/azurite';
 import { FIXTURE_APP } from './fixtureState';
 
 const REPO = path.resolve(__dirname, '../../..');
@@ -14,11 +15,15 @@ interface Run {
 }
 
 /** Runs the CLI; `onOutput` may stop it (e.g. with SIGINT) once it printed what the test waits for. */
-function runCli(args: string[], onOutput?: (stdout: string, stop: () => void) => void): Promise<Run> {
+function runCli(
+  args: string[],
+  onOutput?: (stdout: string, stop: () => void) => void,
+  env: Record<string, string> = { AzureWebJobsStorage: '' },
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, [MAIN, ...args], {
       cwd: REPO,
-      env: { ...process.env, AzureWebJobsStorage: '' },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -68,5 +73,13 @@ describe('npm run host (local/host/main.ts)', () => {
     expect(run.stdout).toMatch(/hello \(httpTrigger: GET \/api\/hello\/cli\) Succeeded in \d+ ms/);
     expect(run.stdout).toContain('Host stopping');
     expect(run.code).toBe(0);
+  });
+  it('exits with status 1 and says to start Azurite when the app storage cannot be reached', async () => {
+    const closed = await freePort();
+    const storage = azuriteConnectionString({ blob: closed, queue: closed, table: closed });
+    const run = await runCli(['--app', FIXTURE_APP, '--port', '0'], undefined, { AzureWebJobsStorage: storage });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`ECONNREFUSED 127.0.0.1:${closed}`);
+    expect(run.stderr).toContain('Is Azurite running? Start it with: npm run azurite');
   });
 });
