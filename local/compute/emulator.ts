@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import {
   ArmError,
@@ -10,7 +9,7 @@ import {
   missingApiVersion,
   notImplemented,
 } from './armErrors';
-import { idKey, isGuid } from './armIds';
+import { flat, idKey, intern, isGuid, newGuid, ownCopy } from './armIds';
 import type { EmulatorEnv } from './env';
 import { FaultInjector, parseFaultSpec } from './faults';
 import type { ArmRequest, ArmResponse } from './http';
@@ -86,7 +85,9 @@ export class ComputeEmulatorCore implements EmulatorEnv {
   readonly setMembers = new Map<string, Set<string>>();
   operationFault?: { code: string; message: string; status: number };
   private readonly buckets: SubscriptionBuckets;
+  /** Ring buffer of the request log: `logStart` is the oldest entry once it is full. */
   private readonly log: RequestLogEntry[] = [];
+  private logStart = 0;
   private readonly changeListeners: (() => void)[] = [];
 
   constructor(
@@ -109,14 +110,22 @@ export class ComputeEmulatorCore implements EmulatorEnv {
     this.changeListeners.push(listener);
   }
 
+  /** The request log, oldest first. */
   requests(): readonly RequestLogEntry[] {
-    return this.log;
+    return this.logStart === 0
+      ? this.log.slice()
+      : [...this.log.slice(this.logStart), ...this.log.slice(0, this.logStart)];
+  }
+
+  clearRequests(): void {
+    this.log.length = 0;
+    this.logStart = 0;
   }
 
   handle(raw: RawRequest): RawResponse {
     const url = new URL(raw.url, raw.baseUrl);
     if (url.pathname.toLowerCase().startsWith('/_emulator/')) return this.admin(raw, url);
-    const requestId = randomUUID();
+    const requestId = newGuid();
     let response: ArmResponse;
     try {
       response = this.dispatch(raw, url);
@@ -136,7 +145,7 @@ export class ComputeEmulatorCore implements EmulatorEnv {
       body = JSON.stringify(response.body);
       headers['content-type'] = 'application/json; charset=utf-8';
     }
-    this.record(raw.method, url.pathname, response.status);
+    this.record(raw.method.toUpperCase(), flat(url.pathname), response.status);
     return { status: response.status, headers, ...(body !== undefined ? { body } : {}) };
   }
 
@@ -150,7 +159,8 @@ export class ComputeEmulatorCore implements EmulatorEnv {
     }
     const { match } = matchRoute(method, segments);
     if (!match) throw notImplemented(method, url.pathname);
-    const apiVersion = url.searchParams.get('api-version');
+    const rawApiVersion = url.searchParams.get('api-version');
+    const apiVersion = rawApiVersion === null ? null : intern(rawApiVersion);
     if (!apiVersion) throw missingApiVersion();
     if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) throw invalidApiVersion(apiVersion);
     if (apiVersion.slice(0, 10) < MINIMUM_API_VERSION) throw apiVersionTooOld(MINIMUM_API_VERSION);
@@ -176,6 +186,13 @@ export class ComputeEmulatorCore implements EmulatorEnv {
         status: operationFault.status,
       };
     }
+    // Path parameters become stored names; decoded segments can be slices that keep the whole URL alive.
+    for (const [name, value] of Object.entries(match.params)) {
+      match.params[name] =
+        name === 'subscriptionId' || name === 'resourceGroupName' || name === 'location'
+          ? intern(value)
+          : ownCopy(value);
+    }
     const request: ArmRequest = {
       method,
       path,
@@ -195,9 +212,15 @@ export class ComputeEmulatorCore implements EmulatorEnv {
   }
 
   private record(method: string, path: string, status: number): void {
-    this.log.push({ method, path, status, time: new Date(this.clock.now()).toISOString() });
-    if (this.log.length > this.settings.requestLogLimit)
-      this.log.splice(0, this.log.length - this.settings.requestLogLimit);
+    const limit = this.settings.requestLogLimit;
+    if (limit === 0) return;
+    const entry: RequestLogEntry = { method, path, status, time: new Date(this.clock.now()).toISOString() };
+    if (this.log.length < limit) {
+      this.log.push(entry);
+    } else {
+      this.log[this.logStart] = entry;
+      this.logStart = (this.logStart + 1) % limit;
+    }
   }
 
   /** Admin routes of DESIGN §6 (outside ARM paths). */
@@ -224,9 +247,9 @@ export class ComputeEmulatorCore implements EmulatorEnv {
         this.faults.clear();
         return json(204);
       case 'GET /_emulator/requests':
-        return json(200, { value: this.log });
+        return json(200, { value: this.requests() });
       case 'DELETE /_emulator/requests':
-        this.log.length = 0;
+        this.clearRequests();
         return json(204);
       case 'GET /_emulator/clock': {
         const now = this.clock.now();

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Clock, ClockTimer } from '../clock';
+import { newGuid } from './armIds';
 
 /**
  * The long-running operations of ARM (azure-api.md §4), tracked on the injected clock. An operation
@@ -29,12 +29,12 @@ export interface OperationRecord {
   apiVersion: string;
   startMs: number;
   completesAtMs: number;
-  endMs?: number;
+  endMs?: number | undefined;
   status: OperationStatus;
   action: OperationAction;
-  error?: { code: string; message: string; status: number };
+  error?: { code: string; message: string; status: number } | undefined;
   /** A failure decided when the operation started (fault injection), applied at completion. */
-  failWith?: { code: string; message: string; status: number };
+  failWith?: { code: string; message: string; status: number } | undefined;
 }
 
 export type CompleteOperation = (
@@ -51,10 +51,25 @@ export class OperationTracker {
     private readonly complete: CompleteOperation,
     private readonly onChange: () => void = () => undefined,
     private readonly retentionMs = 24 * 3_600_000,
+    /** Beyond this many finished operations the oldest go even inside the retention period (memory bound). */
+    private readonly maxFinished = 10_000,
   ) {}
 
   start(fields: Omit<OperationRecord, 'id' | 'startMs' | 'status'>): OperationRecord {
-    const operation: OperationRecord = { id: randomUUID(), startMs: this.clock.now(), status: 'InProgress', ...fields };
+    const operation: OperationRecord = {
+      id: newGuid(),
+      subscriptionId: fields.subscriptionId,
+      location: fields.location,
+      family: fields.family,
+      apiVersion: fields.apiVersion,
+      startMs: this.clock.now(),
+      completesAtMs: fields.completesAtMs,
+      endMs: undefined,
+      status: 'InProgress',
+      action: fields.action,
+      error: undefined,
+      failWith: fields.failWith,
+    };
     this.operations.set(operation.id, operation);
     this.arm(operation);
     this.prune();
@@ -122,7 +137,7 @@ export class OperationTracker {
     const cutoff = this.clock.now() - this.retentionMs;
     while (this.finished.length > 0) {
       const oldest = this.operations.get(this.finished[0] ?? '');
-      if (oldest && (oldest.endMs ?? 0) > cutoff) break;
+      if (oldest && (oldest.endMs ?? 0) > cutoff && this.finished.length <= this.maxFinished) break;
       this.finished.shift();
       if (oldest) this.operations.delete(oldest.id);
     }
@@ -130,5 +145,5 @@ export class OperationTracker {
 }
 
 export function newOperationId(): string {
-  return randomUUID();
+  return newGuid();
 }

@@ -1,4 +1,4 @@
-import { idKey } from './armIds';
+import { idKey, ownCopy } from './armIds';
 import type {
   CollectionRecord,
   ComputeStore,
@@ -93,33 +93,89 @@ export class MemoryTable<T extends ScopedRecord> implements ResourceTable<T> {
   }
 }
 
-class MemoryRestorePointTable extends MemoryTable<RestorePointRecord> implements RestorePointTable {
-  private readonly byCollection = new Index<RestorePointRecord>();
-  private readonly byVm = new Index<RestorePointRecord>();
+/**
+ * Restore points are the bulk of the state (50,000 in the benchmark), so they are kept lean: a map
+ * per collection keyed by lower-cased name, a set per VM, and no per-point id key strings.
+ */
+class MemoryRestorePointTable implements RestorePointTable {
+  private readonly byCollection = new Map<string, Map<string, RestorePointRecord>>();
+  private readonly byVm = new Map<string, Set<RestorePointRecord>>();
+  private count = 0;
+
+  private static split(id: string): [string, string] | undefined {
+    const key = idKey(id);
+    const at = key.lastIndexOf('/restorepoints/');
+    if (at < 0) return undefined;
+    return [key.slice(0, at), key.slice(at + '/restorepoints/'.length)];
+  }
+
+  get(id: string): RestorePointRecord | undefined {
+    const parts = MemoryRestorePointTable.split(id);
+    return parts ? this.byCollection.get(parts[0])?.get(parts[1]) : undefined;
+  }
+
+  put(record: RestorePointRecord): void {
+    const previous = this.get(record.id);
+    if (previous) this.delete(previous.id);
+    const collectionKey = idKey(record.collectionId);
+    let points = this.byCollection.get(collectionKey);
+    if (!points) this.byCollection.set(ownCopy(collectionKey), (points = new Map()));
+    points.set(ownCopy(record.name.toLowerCase()), record);
+    let ofVm = this.byVm.get(record.vmKey);
+    if (!ofVm) this.byVm.set(record.vmKey, (ofVm = new Set()));
+    ofVm.add(record);
+    this.count += 1;
+  }
+
+  delete(id: string): boolean {
+    const parts = MemoryRestorePointTable.split(id);
+    if (!parts) return false;
+    const points = this.byCollection.get(parts[0]);
+    const record = points?.get(parts[1]);
+    if (!points || !record) return false;
+    points.delete(parts[1]);
+    if (points.size === 0) this.byCollection.delete(parts[0]);
+    const ofVm = this.byVm.get(record.vmKey);
+    ofVm?.delete(record);
+    if (ofVm?.size === 0) this.byVm.delete(record.vmKey);
+    this.count -= 1;
+    return true;
+  }
+
+  /** Not served by any ARM route (restore points are listed per collection); a full scan. */
+  listByResourceGroup(subscriptionId: string, resourceGroup: string): RestorePointRecord[] {
+    const sub = subscriptionId.toLowerCase();
+    const rg = resourceGroup.toLowerCase();
+    return [...this.values()].filter(
+      (r) => r.subscriptionId.toLowerCase() === sub && r.resourceGroup.toLowerCase() === rg,
+    );
+  }
+
+  /** Not served by any ARM route; a full scan. */
+  listBySubscription(subscriptionId: string): RestorePointRecord[] {
+    const sub = subscriptionId.toLowerCase();
+    return [...this.values()].filter((r) => r.subscriptionId.toLowerCase() === sub);
+  }
+
+  *values(): IterableIterator<RestorePointRecord> {
+    for (const points of this.byCollection.values()) yield* points.values();
+  }
+
+  get size(): number {
+    return this.count;
+  }
 
   listByCollection(collectionId: string): RestorePointRecord[] {
-    return this.byCollection.list(idKey(collectionId));
+    return [...(this.byCollection.get(idKey(collectionId))?.values() ?? [])];
   }
   countByCollection(collectionId: string): number {
-    return this.byCollection.count(idKey(collectionId));
+    return this.byCollection.get(idKey(collectionId))?.size ?? 0;
   }
   listByVm(vmKey: string): RestorePointRecord[] {
-    return this.byVm.list(vmKey);
+    return [...(this.byVm.get(vmKey) ?? [])];
   }
   countByVm(vmKey: string): number {
-    return this.byVm.count(vmKey);
-  }
-
-  protected override index(key: string, record: RestorePointRecord): void {
-    super.index(key, record);
-    this.byCollection.add(idKey(record.collectionId), key, record);
-    this.byVm.add(record.vmKey, key, record);
-  }
-
-  protected override unindex(key: string, record: RestorePointRecord): void {
-    super.unindex(key, record);
-    this.byCollection.remove(idKey(record.collectionId), key);
-    this.byVm.remove(record.vmKey, key);
+    return this.byVm.get(vmKey)?.size ?? 0;
   }
 }
 

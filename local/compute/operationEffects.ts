@@ -40,12 +40,12 @@ export function completeOperation(
       return failWith;
     case 'grantAccess': {
       const found = findDiskRestorePoint(env, action.key);
-      if (found && failWith) delete found.drp.sasExpiresAtMs;
+      if (found && failWith) found.drp.sasExpiresAtMs = undefined;
       return failWith;
     }
     case 'revokeAccess': {
       const found = findDiskRestorePoint(env, action.key);
-      if (found && !failWith) delete found.drp.sasExpiresAtMs;
+      if (found && !failWith) found.drp.sasExpiresAtMs = undefined;
       return failWith;
     }
   }

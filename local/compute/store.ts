@@ -22,6 +22,8 @@ export type ProvisioningState = 'Creating' | 'Updating' | 'Succeeded' | 'Failed'
 export interface CollectionRecord extends TrackedRecord {
   restorePointCollectionId: string;
   sourceId: string;
+  /** idKey(sourceId), computed once and shared by the collection's restore points. */
+  sourceKey: string;
   sourceLocation: string;
   /** 'vm' for a local collection, 'collection' for the target of cross-region copies. */
   sourceKind: 'vm' | 'collection';
@@ -41,16 +43,15 @@ export interface DiskRestorePointRecord {
   diskName: string;
   diskSizeGB: number;
   storageAccountType: string;
-  caching?: string;
-  writeAcceleratorEnabled?: boolean;
+  caching: string | undefined;
+  writeAcceleratorEnabled: boolean | undefined;
   encryptionType: EncryptionType;
-  diskEncryptionSetId?: string;
+  diskEncryptionSetId: string | undefined;
   /** For a copy: the disk restore point it was copied from. */
-  sourceDiskRestorePointId?: string;
+  sourceDiskRestorePointId: string | undefined;
   sourceUniqueId: string;
-  familyId: string;
   /** Active SAS until this clock time (ms); absent when no SAS is outstanding. */
-  sasExpiresAtMs?: number;
+  sasExpiresAtMs: number | undefined;
 }
 
 export interface RestorePointRecord extends ScopedRecord {
@@ -62,8 +63,8 @@ export interface RestorePointRecord extends ScopedRecord {
   /** The mode the caller asked for (throttle and interval rules are per requested mode). */
   modeFamily: 'crash' | 'application';
   excludeDisks: string[];
-  sourceRestorePointId?: string;
-  instantAccessDurationMinutes?: number;
+  sourceRestorePointId: string | undefined;
+  instantAccessDurationMinutes: number | undefined;
   createdMs: number;
   /** When creation (or the copy) finishes, clock time. */
   completesAtMs: number;
@@ -73,8 +74,8 @@ export interface RestorePointRecord extends ScopedRecord {
   diskRestorePoints: DiskRestorePointRecord[];
   /** Cross-region copy: replication runs from createdMs to completesAtMs. */
   isCopy: boolean;
-  error?: { code: string; message: string };
-  operationId?: string;
+  error: { code: string; message: string } | undefined;
+  operationId: string | undefined;
 }
 
 export interface DiskRecord extends TrackedRecord {

@@ -62,19 +62,21 @@ export class SubscriptionBuckets {
 
 /** A sliding window of at most `limit` requests per `windowMs`, keyed (e.g. per VM and mode). */
 export class SlidingWindows {
-  private readonly windows = new Map<string, number[]>();
+  /** policy → key → request times; nested so the (shared) key strings are not copied into composite keys. */
+  private readonly windows = new Map<string, Map<string, number[]>>();
 
   /**
    * Records a request under `key`; throws Compute's 429 when the window is full. Returns the
    * `Microsoft.Compute/<policy>;<remaining>` header value.
    */
   take(policy: string, key: string, limit: number, windowMs: number, nowMs: number, enforce: boolean): string {
-    const mapKey = `${policy}|${key}`;
-    const times = (this.windows.get(mapKey) ?? []).filter((t) => t > nowMs - windowMs);
+    let byKey = this.windows.get(policy);
+    if (!byKey) this.windows.set(policy, (byKey = new Map()));
+    const times = (byKey.get(key) ?? []).filter((t) => t > nowMs - windowMs);
     if (enforce && times.length >= limit) {
       const oldest = times[0] ?? nowMs;
       const retryAfterSeconds = Math.max(1, Math.ceil((oldest + windowMs - nowMs) / 1000));
-      this.windows.set(mapKey, times);
+      byKey.set(key, times);
       throw computeThrottled(
         policy,
         {
@@ -87,17 +89,26 @@ export class SlidingWindows {
       ).withHeaders({ 'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/${policy};0` });
     }
     times.push(nowMs);
-    this.windows.set(mapKey, times);
+    byKey.set(key, times);
     return `Microsoft.Compute/${policy};${Math.max(0, limit - times.length)}`;
   }
 
   /** Snapshot support. */
   toJSON(): Record<string, number[]> {
-    return Object.fromEntries(this.windows);
+    const flatWindows: Record<string, number[]> = {};
+    for (const [policy, byKey] of this.windows)
+      for (const [key, times] of byKey) flatWindows[`${policy}|${key}`] = times;
+    return flatWindows;
   }
 
   load(data: Record<string, number[]>): void {
-    for (const [key, times] of Object.entries(data)) this.windows.set(key, times);
+    for (const [compound, times] of Object.entries(data)) {
+      const at = compound.indexOf('|');
+      const policy = compound.slice(0, at);
+      let byKey = this.windows.get(policy);
+      if (!byKey) this.windows.set(policy, (byKey = new Map()));
+      byKey.set(compound.slice(at + 1), times);
+    }
   }
 }
 
@@ -106,14 +117,15 @@ export class SlidingWindows {
  * counted and reported but never enforced): a fixed window per key.
  */
 export class PolicyCounters {
-  private readonly counters = new Map<string, { windowStart: number; count: number }>();
+  private readonly counters = new Map<string, Map<string, { windowStart: number; count: number }>>();
 
   count(policy: string, key: string, limit: number, windowMs: number, nowMs: number): string {
-    const mapKey = `${policy}|${key}`;
-    let counter = this.counters.get(mapKey);
+    let byKey = this.counters.get(policy);
+    if (!byKey) this.counters.set(policy, (byKey = new Map()));
+    let counter = byKey.get(key);
     if (!counter || nowMs - counter.windowStart >= windowMs) {
       counter = { windowStart: nowMs, count: 0 };
-      this.counters.set(mapKey, counter);
+      byKey.set(key, counter);
     }
     counter.count += 1;
     return `Microsoft.Compute/${policy};${Math.max(0, limit - counter.count)}`;

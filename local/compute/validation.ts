@@ -5,7 +5,7 @@ import {
   invalidResourceName,
   provisioningStateMismatch,
 } from './armErrors';
-import { isValidResourceName } from './armIds';
+import { intern, isValidResourceName } from './armIds';
 import type { JsonObject } from './store';
 
 /**
@@ -106,7 +106,7 @@ export function requiredLocation(body: JsonObject): string {
   if (location === undefined || location === '') {
     throw new ArmError(400, 'LocationRequired', 'The location property is required for this definition.');
   }
-  return location;
+  return intern(location);
 }
 
 export function checkName(name: string, maxLength = 80): void {

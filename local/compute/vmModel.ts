@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { idKey } from './armIds';
+import { flat, idKey } from './armIds';
 import type { EmulatorEnv } from './env';
 import type { EncryptionType, JsonObject, VirtualMachineRecord } from './store';
 import { isObject } from './validation';
@@ -21,13 +21,22 @@ export interface VmDisk {
   encryptionType: EncryptionType;
   diskEncryptionSetId?: string;
   uniqueId: string;
-  familyId: string;
 }
 
 /** A stable GUID derived from text (family ids of disks created before the emulator tracked them). */
 export function guidFrom(text: string): string {
   const hex = createHash('sha1').update(text).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return flat(
+    hex.slice(0, 8),
+    '-',
+    hex.slice(8, 12),
+    '-5',
+    hex.slice(13, 16),
+    '-a',
+    hex.slice(17, 20),
+    '-',
+    hex.slice(20, 32),
+  );
 }
 
 function storageProfile(vm: VirtualMachineRecord): JsonObject {
@@ -91,7 +100,6 @@ export function vmDisks(env: EmulatorEnv, vm: VirtualMachineRecord): VmDisk[] {
       encryptionType,
       ...(desId ? { diskEncryptionSetId: desId } : {}),
       uniqueId: typeof props.uniqueId === 'string' ? props.uniqueId : guidFrom(`unique:${idKey(id ?? vm.id)}`),
-      familyId: guidFrom(`family:${idKey(id ?? `${vm.id}/${lun}`)}`),
     };
   });
 }
@@ -124,7 +132,7 @@ export function captureConfig(env: EmulatorEnv, vm: VirtualMachineRecord, vmId: 
   };
   const current = env.store.vmConfigs.get(vm.configRef);
   if (current && JSON.stringify(current) === JSON.stringify(config)) return vm.configRef;
-  const ref = `${idKey(vm.id)}#${env.clock.now()}#${Math.random().toString(36).slice(2, 8)}`;
+  const ref = flat(idKey(vm.id), '#', String(env.clock.now()), '#', Math.random().toString(36).slice(2, 8));
   env.store.vmConfigs.set(ref, Object.freeze(config));
   return ref;
 }

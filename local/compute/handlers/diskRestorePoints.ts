@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { invalidParameter, operationNotAllowed, resourceNotFound } from '../armErrors';
-import { diskRestorePointId, idKey } from '../armIds';
+import { diskRestorePointId, idKey, newGuid } from '../armIds';
 import type { EmulatorEnv } from '../env';
 import type { ArmRequest, ArmResponse } from '../http';
 import { param } from '../http';
 import { completionPercent, snapshotAccessState } from '../restorePointModel';
+import { guidFrom } from '../vmModel';
 import type { DiskRestorePointRecord, RestorePointRecord } from '../store';
 import { objectBody, optionalEnum, optionalInteger } from '../validation';
 import { accepted, page, startOperation } from './common';
@@ -22,7 +23,8 @@ export function renderDiskRestorePoint(env: EmulatorEnv, rp: RestorePointRecord,
     sourceResourceId: drp.sourceDiskRestorePointId ?? drp.diskId,
     ...(drp.lun === null && typeof config.osType === 'string' ? { osType: config.osType } : {}),
     ...(typeof config.hyperVGeneration === 'string' ? { hyperVGeneration: config.hyperVGeneration } : {}),
-    familyId: drp.familyId,
+    // Derived, not stored: one disk's restore points share a family id.
+    familyId: guidFrom(`family:${idKey(drp.diskId)}`),
     sourceUniqueId: drp.sourceUniqueId,
     encryption: {
       type: drp.encryptionType,
@@ -75,7 +77,7 @@ export function listByRestorePoint(env: EmulatorEnv, request: ArmRequest): ArmRe
 function fakeSas(expiresAtMs: number): string {
   const account = `md-${randomBytes(6).toString('hex')}`;
   const expiry = new Date(expiresAtMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  return `https://${account}.z1.blob.storage.azure.net/${randomBytes(6).toString('hex')}/abcd?sv=2018-03-28&sr=b&si=${randomUUID()}&sig=${randomBytes(24).toString('base64url')}&se=${encodeURIComponent(expiry)}&sp=r`;
+  return `https://${account}.z1.blob.storage.azure.net/${randomBytes(6).toString('hex')}/abcd?sv=2018-03-28&sr=b&si=${newGuid()}&sig=${randomBytes(24).toString('base64url')}&se=${encodeURIComponent(expiry)}&sp=r`;
 }
 
 /** DiskRestorePoint_GrantAccess: 202 + Azure-AsyncOperation + Location; the Location result is `{ accessSAS }`. */

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   ArmError,
   conflictingOperation,
@@ -9,7 +8,7 @@ import {
   resourceNotFound,
 } from '../armErrors';
 import type { ResourceScope } from '../armIds';
-import { idKey, isValidDiskName, resourceId } from '../armIds';
+import { idKey, isValidDiskName, resourceId, newGuid } from '../armIds';
 import type { EmulatorEnv } from '../env';
 import type { ArmRequest, ArmResponse } from '../http';
 import { param } from '../http';
@@ -216,7 +215,7 @@ export function newDiskRecord(env: EmulatorEnv, scope: ResourceScope, name: stri
       networkAccessPolicy: properties.networkAccessPolicy ?? 'AllowAll',
       publicNetworkAccess: properties.publicNetworkAccess ?? 'Enabled',
       timeCreated: now,
-      uniqueId: randomUUID(),
+      uniqueId: newGuid(),
     },
     provisioningState: 'Succeeded',
   };

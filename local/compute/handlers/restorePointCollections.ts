@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   ArmError,
   conflictingOperation,
@@ -8,7 +7,7 @@ import {
   propertyChangeNotAllowed,
   resourceNotFound,
 } from '../armErrors';
-import { idKey, parseId, resourceId } from '../armIds';
+import { idKey, parseId, resourceId, newGuid } from '../armIds';
 import type { EmulatorEnv } from '../env';
 import type { ArmRequest, ArmResponse } from '../http';
 import { param } from '../http';
@@ -104,8 +103,9 @@ export function createOrUpdate(env: EmulatorEnv, request: ArmRequest): ArmRespon
     resourceGroup: scope.resourceGroup,
     location,
     ...(tags ? { tags } : {}),
-    restorePointCollectionId: randomUUID(),
+    restorePointCollectionId: newGuid(),
     sourceId: resolved.id,
+    sourceKey: idKey(resolved.id),
     sourceLocation: resolved.location,
     sourceKind: resolved.kind,
     ...(instantAccess !== undefined ? { instantAccess } : {}),

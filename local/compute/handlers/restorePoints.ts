@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   ArmError,
   MESSAGES,
@@ -10,7 +9,7 @@ import {
   resourceNotFound,
   restorePointClientError,
 } from '../armErrors';
-import { diskRestorePointId, idKey, parseId, restorePointId } from '../armIds';
+import { diskRestorePointId, flat, idKey, parseId, restorePointId, newGuid } from '../armIds';
 import type { EmulatorEnv } from '../env';
 import type { ArmRequest, ArmResponse } from '../http';
 import { param } from '../http';
@@ -37,6 +36,8 @@ import { TYPE as COLLECTION_TYPE, findCollection } from './restorePointCollectio
 
 /** Tag `RestorePoints`: Create (LRO), Get, Delete (LRO), and the rules Azure enforces on creation. */
 const HOUR = 3_600_000;
+/** Shared by every point that excludes nothing (most of them). */
+const NO_DISKS: string[] = [];
 
 export function findRestorePoint(
   env: EmulatorEnv,
@@ -160,7 +161,7 @@ function createLocal(
   }
   const now = env.clock.now();
   const modeFamily = input.consistencyMode === 'CrashConsistent' ? 'crash' : 'application';
-  const vmKey = idKey(collection.sourceId);
+  const vmKey = collection.sourceKey ?? idKey(collection.sourceId);
   const policyHeaders: string[] = [
     env.counters.count('PutRestorePointResource', idKey(collection.id), 6, 60_000, now),
     env.counters.count('PutRestorePointSubscriptionMaximum', collection.subscriptionId.toLowerCase(), 150, 60_000, now),
@@ -239,16 +240,17 @@ function createLocal(
     vmKey,
     consistencyMode,
     modeFamily,
-    excludeDisks: input.excludeDisks,
-    ...(input.instantAccessDurationMinutes !== undefined
-      ? { instantAccessDurationMinutes: input.instantAccessDurationMinutes }
-      : {}),
+    excludeDisks: input.excludeDisks.length === 0 ? NO_DISKS : input.excludeDisks,
+    sourceRestorePointId: undefined,
+    instantAccessDurationMinutes: input.instantAccessDurationMinutes,
     createdMs: now,
     completesAtMs: now + durationMs,
     provisioningState: 'Creating',
     configRef: vm.configRef,
     diskRestorePoints: included.map((disk) => newDiskRestorePoint(disk)),
     isCopy: false,
+    error: undefined,
+    operationId: undefined,
   };
   env.store.restorePoints.put(record);
   vm.creatingRestorePointKey = idKey(id);
@@ -268,19 +270,42 @@ function createLocal(
 }
 
 function newDiskRestorePoint(disk: VmDisk): DiskRestorePointRecord {
-  return {
-    name: `${disk.name}_${randomUUID()}`,
+  return diskRestorePointRecord({
+    name: flat(disk.name, '_', newGuid()),
     diskId: disk.id ?? '',
     lun: disk.lun,
     diskName: disk.name,
     diskSizeGB: disk.diskSizeGB,
     storageAccountType: disk.storageAccountType,
-    ...(disk.caching ? { caching: disk.caching } : {}),
-    ...(disk.writeAcceleratorEnabled !== undefined ? { writeAcceleratorEnabled: disk.writeAcceleratorEnabled } : {}),
+    caching: disk.caching,
+    writeAcceleratorEnabled: disk.writeAcceleratorEnabled,
     encryptionType: disk.encryptionType,
-    ...(disk.diskEncryptionSetId ? { diskEncryptionSetId: disk.diskEncryptionSetId } : {}),
+    diskEncryptionSetId: disk.diskEncryptionSetId,
+    sourceDiskRestorePointId: undefined,
     sourceUniqueId: disk.uniqueId,
-    familyId: disk.familyId,
+    sasExpiresAtMs: undefined,
+  });
+}
+
+/**
+ * Builds the record with every field present, in one order, so V8 keeps a single compact shape
+ * for the (possibly hundreds of thousands of) disk restore points.
+ */
+function diskRestorePointRecord(fields: DiskRestorePointRecord): DiskRestorePointRecord {
+  return {
+    name: fields.name,
+    diskId: fields.diskId,
+    lun: fields.lun,
+    diskName: fields.diskName,
+    diskSizeGB: fields.diskSizeGB,
+    storageAccountType: fields.storageAccountType,
+    caching: fields.caching,
+    writeAcceleratorEnabled: fields.writeAcceleratorEnabled,
+    encryptionType: fields.encryptionType,
+    diskEncryptionSetId: fields.diskEncryptionSetId,
+    sourceDiskRestorePointId: fields.sourceDiskRestorePointId,
+    sourceUniqueId: fields.sourceUniqueId,
+    sasExpiresAtMs: fields.sasExpiresAtMs,
   };
 }
 
@@ -412,31 +437,37 @@ function createCopy(
     resourceGroup: collection.resourceGroup,
     collectionId: collection.id,
     location: collection.location,
-    vmKey: `copy:${source.vmKey}`,
+    vmKey: flat('copy:', source.vmKey),
     consistencyMode: source.consistencyMode,
     modeFamily: source.modeFamily,
     excludeDisks: source.excludeDisks,
     sourceRestorePointId: source.id,
+    instantAccessDurationMinutes: undefined,
     createdMs: now,
     completesAtMs: now + durationMs,
     provisioningState: 'Creating',
     configRef: source.configRef,
     // CMK-encrypted points arrive platform-key encrypted (concepts-restore-points.md).
-    diskRestorePoints: source.diskRestorePoints.map((drp) => ({
-      name: `${drp.diskName}_${randomUUID()}`,
-      diskId: drp.diskId,
-      lun: drp.lun,
-      diskName: drp.diskName,
-      diskSizeGB: drp.diskSizeGB,
-      storageAccountType: drp.storageAccountType,
-      ...(drp.caching ? { caching: drp.caching } : {}),
-      ...(drp.writeAcceleratorEnabled !== undefined ? { writeAcceleratorEnabled: drp.writeAcceleratorEnabled } : {}),
-      encryptionType: 'EncryptionAtRestWithPlatformKey',
-      sourceDiskRestorePointId: diskRestorePointId(source.id, drp.name),
-      sourceUniqueId: drp.sourceUniqueId,
-      familyId: drp.familyId,
-    })),
+    diskRestorePoints: source.diskRestorePoints.map((drp) =>
+      diskRestorePointRecord({
+        name: flat(drp.diskName, '_', newGuid()),
+        diskId: drp.diskId,
+        lun: drp.lun,
+        diskName: drp.diskName,
+        diskSizeGB: drp.diskSizeGB,
+        storageAccountType: drp.storageAccountType,
+        caching: drp.caching,
+        writeAcceleratorEnabled: drp.writeAcceleratorEnabled,
+        encryptionType: 'EncryptionAtRestWithPlatformKey',
+        diskEncryptionSetId: undefined,
+        sourceDiskRestorePointId: diskRestorePointId(source.id, drp.name),
+        sourceUniqueId: drp.sourceUniqueId,
+        sasExpiresAtMs: undefined,
+      }),
+    ),
     isCopy: true,
+    error: undefined,
+    operationId: undefined,
   };
   void input;
   env.store.restorePoints.put(record);
@@ -474,7 +505,7 @@ export function completeCreate(
       error = { code: 'VMAgentStatusCommunicationError', message: MESSAGES.agentNotReady, status: 400 };
     }
   }
-  if (vm && vm.creatingRestorePointKey === key) delete vm.creatingRestorePointKey;
+  if (vm && vm.creatingRestorePointKey === key) vm.creatingRestorePointKey = undefined;
   if (error) {
     rp.provisioningState = 'Failed';
     rp.error = { code: error.code, message: error.message };

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { invalidParameter } from '../armErrors';
+import { newGuid } from '../armIds';
 import type { EmulatorEnv } from '../env';
 import type { ArmRequest, ArmResponse } from '../http';
 import { optionalEnum } from '../validation';
@@ -29,7 +29,7 @@ const KIND: SetKind = {
     return {
       ...properties,
       orchestrationMode: mode ?? previous ?? 'Uniform',
-      uniqueId: existing?.properties.uniqueId ?? randomUUID(),
+      uniqueId: existing?.properties.uniqueId ?? newGuid(),
     };
   },
   render: (record) => ({ ...record.properties, provisioningState: 'Succeeded' }),

@@ -1,7 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ArmError, conflictingOperation, invalidParameter, operationNotAllowed, resourceNotFound } from '../armErrors';
 import type { ResourceScope } from '../armIds';
-import { idKey, parseId, resourceId } from '../armIds';
+import { idKey, parseId, resourceId, newGuid } from '../armIds';
 import type { EmulatorEnv } from '../env';
 import type { ArmRequest, ArmResponse } from '../http';
 import { param } from '../http';
@@ -331,7 +331,7 @@ export function createOrUpdate(env: EmulatorEnv, request: ArmRequest): ArmRespon
       );
     }
   }
-  const vmIdValue = typeof existing?.properties.vmId === 'string' ? existing.properties.vmId : randomUUID();
+  const vmIdValue = typeof existing?.properties.vmId === 'string' ? existing.properties.vmId : newGuid();
   const disks = planDisks(env, scope, name, vmIdValue, location, storageProfile, existing);
 
   // All checks passed: apply.
@@ -352,7 +352,7 @@ export function createOrUpdate(env: EmulatorEnv, request: ArmRequest): ArmRespon
   for (const key of previouslyAttached) {
     if (disks.attached.has(key)) continue;
     const disk = env.store.disks.get(key);
-    if (disk && disk.managedBy && idKey(disk.managedBy) === idKey(id)) delete disk.managedBy;
+    if (disk && disk.managedBy && idKey(disk.managedBy) === idKey(id)) disk.managedBy = undefined;
   }
   const disksChanged =
     existing !== undefined &&
@@ -481,7 +481,7 @@ export function completeDelete(env: EmulatorEnv, key: string): void {
     if (typeof managed?.id !== 'string') continue;
     const disk = env.store.disks.get(managed.id);
     if (!disk || !disk.managedBy || idKey(disk.managedBy) !== key) continue;
-    delete disk.managedBy;
+    disk.managedBy = undefined;
     if (typeof entry.deleteOption === 'string' && entry.deleteOption.toLowerCase() === 'delete')
       env.store.disks.delete(disk.id);
   }
