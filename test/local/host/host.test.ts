@@ -1,3 +1,5 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, ScaledClock } from '../../../local/clock';
 import { startHost, type FunctionsHost } from '../../../local/host';
@@ -500,6 +502,25 @@ describe('local host on other app folders', () => {
       expect(runs.map((r) => r.isPastDue)).toEqual([true, false]);
     } finally {
       await second.stop();
+    }
+  });
+
+  it('fails to start on a port in use and leaves the environment as it found it', async () => {
+    const { dir } = temp({
+      'package.json': { main: 'index.js' },
+      'local.settings.json': { Values: { RPO_TEST_PORT_CLASH: 'set by the app' } },
+      'index.js': helloApp,
+    });
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      await expect(startHost({ appDir: dir, port, quiet: true, clock: new ManualClock() })).rejects.toMatchObject({
+        code: 'EADDRINUSE',
+      });
+      expect(process.env.RPO_TEST_PORT_CLASH).toBeUndefined();
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
     }
   });
 
