@@ -122,7 +122,10 @@ function fillEnvelope(event: unknown, schema: EventSchema, now: number): unknown
 }
 
 export async function startHost(options: StartHostOptions): Promise<FunctionsHost> {
-  const logger = options.logger ?? createConsoleLogger({ quiet: options.quiet ?? false });
+  // Log lines carry the host clock's time, so scaled or manual time reads the same as the app sees it.
+  let hostClock: Clock | undefined = options.clock;
+  const logger =
+    options.logger ?? createConsoleLogger({ quiet: options.quiet ?? false, now: () => (hostClock ?? Date).now() });
   const app = await loadFunctionsApp(options.appDir, { env: options.env, logger });
   const cleanups: (() => Promise<unknown>)[] = [() => app.terminate()];
   const cleanup = async (): Promise<void> => {
@@ -137,6 +140,7 @@ export async function startHost(options: StartHostOptions): Promise<FunctionsHos
   let serverUrl = '';
   try {
     const clock = options.clock ?? clockFromEnvironment();
+    hostClock = clock;
     const http = new HttpTriggers(app);
     const timers = new TimerTriggers(app, clock, logger, await timerStatusStore(app, options));
     const eventGrid = new EventGridTriggers(app);
