@@ -2,26 +2,19 @@
  * The local Functions + Durable host: loads an app folder as Azure does, serves its triggers on one
  * HTTP server, runs its timers on one clock and hands Durable work to the engine in ./durable.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import path from 'node:path';
-import { azuriteConnectionString, DEFAULT_AZURITE_PORTS } from '../azurite';
+import { randomUUID } from 'node:crypto';
 import { clockFromEnvironment, type Clock } from '../clock';
-import { InvocationError, type InvocationResult } from './core/invoke';
-import {
-  createDurableRuntime,
-  createMemoryStore,
-  createTableStore,
-  type DurableRuntime,
-  type DurableStore,
-} from './durable';
+import type { InvocationResult } from './core/invoke';
+import { createDurableRuntime, type DurableRuntime } from './durable';
 import { durableKind, loadFunctionsApp, type LoadedFunctionsApp } from './load/appLoader';
 import { createConsoleLogger, type HostLogger } from './log';
+import { route } from './router';
 import { startServer, type RunningServer } from './server';
+import { createDurableStore, timerStatusStore } from './storage';
 import { EVENT_GRID_PATH, EventGridTriggers } from './triggers/eventGrid';
 import { HttpTriggers } from './triggers/http';
 import { TimerTriggers } from './triggers/timer';
-import { memoryTimerStatusStore, tableTimerStatusStore, type TimerStatusStore } from './triggers/timerStatus';
-import { invocationFailedResponse, jsonResponse, type HostRequest, type HostResponse } from './triggers/types';
+import type { HostRequest, HostResponse } from './triggers/types';
 
 export const DEFAULT_PORT = 7071;
 export const DEFAULT_HOSTNAME = '127.0.0.1';
@@ -79,27 +72,6 @@ function needsDurable(app: LoadedFunctionsApp): boolean {
   );
 }
 
-/** Where monitored timers keep their schedule status: the app's storage with `azurite`, else this process. */
-async function timerStatusStore(
-  app: LoadedFunctionsApp,
-  options: StartHostOptions,
-): Promise<TimerStatusStore | undefined> {
-  if (!app.functions.some((fn) => fn.trigger.type.toLowerCase() === 'timertrigger')) return undefined;
-  // The worker's host id stands in for Azure's site name: the folder name plus a hash of its path.
-  const hostId = `${path.basename(app.appDir).toLowerCase()}-${createHash('sha256').update(app.appDir).digest('hex').slice(0, 8)}`;
-  if (options.store !== 'azurite') return memoryTimerStatusStore(hostId);
-  const setting = options.connectionString ?? process.env.AzureWebJobsStorage;
-  if (!setting) throw new Error('store "azurite" needs connectionString or the AzureWebJobsStorage app setting');
-  return tableTimerStatusStore(resolveStorageConnection(setting), hostId);
-}
-
-/** `UseDevelopmentStorage=true` means Azurite (or the old emulator) on its default loopback ports. */
-export function resolveStorageConnection(value: string): string {
-  return /^\s*UseDevelopmentStorage\s*=\s*true\s*;?\s*$/i.test(value)
-    ? azuriteConnectionString(DEFAULT_AZURITE_PORTS)
-    : value;
-}
-
 async function toHttpResult(response: Response): Promise<HttpResult> {
   const body = await response.text();
   return {
@@ -147,16 +119,8 @@ export async function startHost(options: StartHostOptions): Promise<FunctionsHos
 
     let durable: DurableRuntime | undefined;
     if (needsDurable(app)) {
-      let store: DurableStore;
-      if (options.store === 'azurite') {
-        const setting = options.connectionString ?? process.env.AzureWebJobsStorage;
-        if (!setting) throw new Error('store "azurite" needs connectionString or the AzureWebJobsStorage app setting');
-        store = await createTableStore(resolveStorageConnection(setting), app.hostSettings.hubName);
-      } else {
-        store = createMemoryStore();
-      }
-      const openStore = store;
-      cleanups.push(() => openStore.close());
+      const store = await createDurableStore(app, options);
+      cleanups.push(() => store.close());
       const runtime = createDurableRuntime({
         store,
         clock,
@@ -256,77 +220,4 @@ function setWebsiteHostname(hostAndPort: string): () => void {
     if (previous === undefined) delete process.env.WEBSITE_HOSTNAME;
     else process.env.WEBSITE_HOSTNAME = previous;
   };
-}
-
-interface RouteContext {
-  app: LoadedFunctionsApp;
-  http: HttpTriggers;
-  timers: TimerTriggers;
-  eventGrid: EventGridTriggers;
-  durable: DurableRuntime | undefined;
-  logger: HostLogger;
-}
-
-async function route(req: HostRequest, ctx: RouteContext): Promise<HostResponse> {
-  const path = req.url.pathname;
-  const lower = path.toLowerCase();
-  if (lower === EVENT_GRID_PATH || lower === `${EVENT_GRID_PATH}/`) return ctx.eventGrid.handle(req);
-  if (lower.startsWith('/runtime/webhooks/durabletask/') || lower.startsWith('/durabletask/')) {
-    if (!ctx.durable) return jsonResponse(404, { error: 'this app has no Durable functions' });
-    const result = await ctx.durable.handleHttp({
-      method: req.method,
-      url: req.url,
-      headers: req.headers,
-      body: req.body.toString('utf8'),
-    });
-    return result ?? jsonResponse(404, { error: `no Durable HTTP API route ${req.method} ${path}` });
-  }
-  const admin = /^\/admin\/functions\/([^/]+)\/?$/i.exec(path);
-  if (admin) return adminInvoke(req, decodeURIComponent(admin[1] ?? ''), ctx);
-  if (lower === '/admin/host/status') return jsonResponse(200, { state: 'Running' });
-  const response = await ctx.http.handle(req);
-  return response ?? jsonResponse(404, { error: `No function matches ${req.method} ${path}` });
-}
-
-/** Core Tools' manual run of a non-HTTP function: `POST /admin/functions/{name}` with `{"input": "..."}` → 202. */
-async function adminInvoke(req: HostRequest, name: string, ctx: RouteContext): Promise<HostResponse> {
-  if (req.method !== 'POST') return jsonResponse(405, { error: 'admin invoke takes POST' });
-  const fn = ctx.app.getFunction(name);
-  if (!fn) return jsonResponse(404, { error: `No function named '${name}'` });
-  let input: unknown;
-  const text = req.body.toString('utf8').trim();
-  if (text !== '') {
-    try {
-      input = (JSON.parse(text) as { input?: unknown }).input;
-    } catch {
-      return jsonResponse(400, { error: 'the body must be JSON like {"input": "..."}' });
-    }
-  }
-  try {
-    const type = fn.trigger.type.toLowerCase();
-    if (type === 'timertrigger') {
-      await ctx.timers.trigger(fn.name);
-    } else if (type === 'eventgridtrigger') {
-      const event = typeof input === 'string' && input.trim() !== '' ? (JSON.parse(input) as unknown) : (input ?? {});
-      const response = await ctx.eventGrid.deliver(fn, [event]);
-      if (response.status !== 202) return response;
-    } else if (type === 'httptrigger') {
-      return jsonResponse(400, { error: `'${fn.name}' is HTTP-triggered: call its route instead` });
-    } else if (durableKind(fn) !== 'other') {
-      return jsonResponse(400, { error: `'${fn.name}' is a Durable function: start it through a durable client` });
-    } else {
-      await ctx.app.invoke(fn, {
-        inputData: [
-          { name: fn.trigger.name, data: { string: typeof input === 'string' ? input : JSON.stringify(input) } },
-        ],
-        reason: 'admin',
-      });
-    }
-  } catch (error) {
-    if (error instanceof InvocationError) return invocationFailedResponse(fn.name, error.invocationId);
-    if (error instanceof SyntaxError)
-      return jsonResponse(400, { error: `input is not a JSON event: ${error.message}` });
-    throw error;
-  }
-  return { status: 202, headers: {}, body: '' };
 }

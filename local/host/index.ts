@@ -1,7 +1,7 @@
 /** Public API of the local Functions + Durable host (DESIGN §6). */
+export { resolveStorageConnection } from './storage';
 export {
   startHost,
-  resolveStorageConnection,
   DEFAULT_PORT,
   DEFAULT_HOSTNAME,
   type StartHostOptions,
