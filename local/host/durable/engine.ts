@@ -313,24 +313,27 @@ export class DurableEngine {
       const instanceId = this.readyQueue.shift() as string;
       this.queued.delete(instanceId);
       this.running.add(instanceId);
-      const episode = this.runEpisodeSafely(instanceId).finally(() => {
+      const episode = this.runEpisodeSafely(instanceId).then((committed) => {
         this.running.delete(instanceId);
         this.episodes.delete(episode);
-        if ((this.inbox.get(instanceId)?.length ?? 0) > 0) this.schedule(instanceId);
+        // After a failed checkpoint only the delayed retry reschedules: no tight loop on a broken store.
+        if (committed && (this.inbox.get(instanceId)?.length ?? 0) > 0) this.schedule(instanceId);
         this.pump();
       });
       this.episodes.add(episode);
     }
   }
 
-  private async runEpisodeSafely(instanceId: string): Promise<void> {
+  private async runEpisodeSafely(instanceId: string): Promise<boolean> {
     try {
       await this.runEpisode(instanceId);
+      return true;
     } catch (thrown) {
       const error = ensureError(thrown);
       this.log('error', `durable: episode of '${instanceId}' failed to commit, retrying in 1 s: ${error.message}`);
       // The inbox keeps the messages; try again later rather than spinning.
       setTimeout(() => this.schedule(instanceId), 1000).unref();
+      return false;
     }
   }
 
