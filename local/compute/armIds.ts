@@ -73,7 +73,8 @@ export function diskRestorePointId(restorePointIdValue: string, name: string): s
 
 /** The lookup key of an id: lower case, no trailing slash. */
 export function idKey(id: string): string {
-  return id.toLowerCase().replace(/\/+$/, '');
+  const lower = id.toLowerCase();
+  return lower.endsWith('/') ? lower.replace(/\/+$/, '') : lower;
 }
 
 export interface ParsedId extends ResourceScope {

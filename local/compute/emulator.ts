@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock';
 import {
   ArmError,
@@ -9,7 +10,7 @@ import {
   missingApiVersion,
   notImplemented,
 } from './armErrors';
-import { flat, idKey, intern, isGuid, newGuid, ownCopy } from './armIds';
+import { idKey, intern, isGuid, ownCopy } from './armIds';
 import type { EmulatorEnv } from './env';
 import { FaultInjector, parseFaultSpec } from './faults';
 import type { ArmRequest, ArmResponse } from './http';
@@ -27,20 +28,14 @@ import type {
   SetRecord,
   VirtualMachineRecord,
 } from './store';
+import { RequestLog, type RequestLogEntry } from './requestLog';
 import { PolicyCounters, SlidingWindows, SubscriptionBuckets, requestKind } from './throttling';
 import { isObject } from './validation';
 
 /** The oldest api-version the emulator serves (restore points need 2021-03-01, azure-api.md §1). */
 export const MINIMUM_API_VERSION = '2021-03-01';
 
-export interface RequestLogEntry {
-  method: string;
-  path: string;
-  status: number;
-  /** Clock time of the request (ISO 8601). */
-  time: string;
-  operationId?: string;
-}
+export type { RequestLogEntry } from './requestLog';
 
 export interface RawRequest {
   method: string;
@@ -83,11 +78,9 @@ export class ComputeEmulatorCore implements EmulatorEnv {
   readonly counters = new PolicyCounters();
   readonly faults = new FaultInjector();
   readonly setMembers = new Map<string, Set<string>>();
-  operationFault?: { code: string; message: string; status: number };
+  operationFault: { code: string; message: string; status: number } | undefined = undefined;
   private readonly buckets: SubscriptionBuckets;
-  /** Ring buffer of the request log: `logStart` is the oldest entry once it is full. */
-  private readonly log: RequestLogEntry[] = [];
-  private logStart = 0;
+  private readonly log: RequestLog;
   private readonly changeListeners: (() => void)[] = [];
 
   constructor(
@@ -95,6 +88,7 @@ export class ComputeEmulatorCore implements EmulatorEnv {
     readonly settings: SimulationSettings,
   ) {
     this.buckets = new SubscriptionBuckets(settings.armThrottling);
+    this.log = new RequestLog(settings.requestLogLimit);
     this.operations = new OperationTracker(
       clock,
       (operation) => completeOperation(this, operation),
@@ -112,27 +106,24 @@ export class ComputeEmulatorCore implements EmulatorEnv {
 
   /** The request log, oldest first. */
   requests(): readonly RequestLogEntry[] {
-    return this.logStart === 0
-      ? this.log.slice()
-      : [...this.log.slice(this.logStart), ...this.log.slice(0, this.logStart)];
+    return this.log.entries();
   }
 
   clearRequests(): void {
-    this.log.length = 0;
-    this.logStart = 0;
+    this.log.clear();
   }
 
   handle(raw: RawRequest): RawResponse {
-    const url = new URL(raw.url, raw.baseUrl);
+    const url = splitUrl(raw.url, raw.baseUrl);
     if (url.pathname.toLowerCase().startsWith('/_emulator/')) return this.admin(raw, url);
-    const requestId = newGuid();
+    const requestId = randomUUID();
     let response: ArmResponse;
     try {
       response = this.dispatch(raw, url);
     } catch (error) {
       response = errorResponse(error);
     } finally {
-      delete this.operationFault;
+      this.operationFault = undefined;
     }
     const headers: Record<string, string> = {
       'x-ms-request-id': requestId,
@@ -145,11 +136,11 @@ export class ComputeEmulatorCore implements EmulatorEnv {
       body = JSON.stringify(response.body);
       headers['content-type'] = 'application/json; charset=utf-8';
     }
-    this.record(raw.method.toUpperCase(), flat(url.pathname), response.status);
+    this.record(raw.method, url.pathname, response.status);
     return { status: response.status, headers, ...(body !== undefined ? { body } : {}) };
   }
 
-  private dispatch(raw: RawRequest, url: URL): ArmResponse {
+  private dispatch(raw: RawRequest, url: ParsedUrl): ArmResponse {
     const method = raw.method.toUpperCase();
     let segments: string[];
     try {
@@ -212,19 +203,11 @@ export class ComputeEmulatorCore implements EmulatorEnv {
   }
 
   private record(method: string, path: string, status: number): void {
-    const limit = this.settings.requestLogLimit;
-    if (limit === 0) return;
-    const entry: RequestLogEntry = { method, path, status, time: new Date(this.clock.now()).toISOString() };
-    if (this.log.length < limit) {
-      this.log.push(entry);
-    } else {
-      this.log[this.logStart] = entry;
-      this.logStart = (this.logStart + 1) % limit;
-    }
+    this.log.add(method, path, status, this.clock.now());
   }
 
   /** Admin routes of DESIGN §6 (outside ARM paths). */
-  private admin(raw: RawRequest, url: URL): RawResponse {
+  private admin(raw: RawRequest, url: ParsedUrl): RawResponse {
     const json = (status: number, body?: unknown): RawResponse => ({
       status,
       headers: body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' },
@@ -307,6 +290,23 @@ export class ComputeEmulatorCore implements EmulatorEnv {
   stop(): void {
     this.operations.stop();
   }
+}
+
+interface ParsedUrl {
+  pathname: string;
+  searchParams: URLSearchParams;
+}
+
+/** Path and query of a request target; the WHATWG URL parser only for absolute targets (it is the slow path). */
+function splitUrl(target: string, baseUrl: string): ParsedUrl {
+  if (!target.startsWith('/')) {
+    const url = new URL(target, baseUrl);
+    return { pathname: url.pathname, searchParams: url.searchParams };
+  }
+  const at = target.indexOf('?');
+  return at < 0
+    ? { pathname: target, searchParams: new URLSearchParams() }
+    : { pathname: target.slice(0, at), searchParams: new URLSearchParams(target.slice(at + 1)) };
 }
 
 function errorResponse(error: unknown): ArmResponse {

@@ -43,7 +43,9 @@ export type CompleteOperation = (
 
 export class OperationTracker {
   private readonly operations = new Map<string, OperationRecord>();
-  private readonly timers = new Map<string, ClockTimer>();
+  /** Min-heap of [completesAtMs, operation]; one clock timer for the earliest (not one per operation). */
+  private readonly due: [number, OperationRecord][] = [];
+  private armed: { atMs: number; timer: ClockTimer } | undefined;
   private readonly finished: string[] = [];
 
   constructor(
@@ -71,7 +73,7 @@ export class OperationTracker {
       failWith: fields.failWith,
     };
     this.operations.set(operation.id, operation);
-    this.arm(operation);
+    this.schedule(operation);
     this.prune();
     return operation;
   }
@@ -82,7 +84,7 @@ export class OperationTracker {
 
   /** Completes due operations now (a poll may arrive before the timer callback on a scaled clock). */
   settle(operation: OperationRecord): void {
-    if (operation.status === 'InProgress' && operation.completesAtMs <= this.clock.now()) this.finish(operation.id);
+    if (operation.status === 'InProgress' && operation.completesAtMs <= this.clock.now()) this.finish(operation);
   }
 
   /** Moves an operation's completion (e.g. when a cross-region copy is re-timed). */
@@ -90,8 +92,7 @@ export class OperationTracker {
     const operation = this.operations.get(id);
     if (!operation || operation.status !== 'InProgress') return;
     operation.completesAtMs = completesAtMs;
-    this.timers.get(id)?.cancel();
-    this.arm(operation);
+    this.schedule(operation);
   }
 
   records(): OperationRecord[] {
@@ -102,34 +103,50 @@ export class OperationTracker {
   load(records: OperationRecord[]): void {
     for (const record of records) {
       this.operations.set(record.id, record);
-      if (record.status === 'InProgress') this.arm(record);
+      if (record.status === 'InProgress') this.schedule(record);
       else this.finished.push(record.id);
     }
   }
 
   stop(): void {
-    for (const timer of this.timers.values()) timer.cancel();
-    this.timers.clear();
+    this.armed?.timer.cancel();
+    this.armed = undefined;
   }
 
-  private arm(operation: OperationRecord): void {
-    this.timers.set(
-      operation.id,
-      this.clock.at(operation.completesAtMs, () => this.finish(operation.id)),
-    );
+  private schedule(operation: OperationRecord): void {
+    heapPush(this.due, [operation.completesAtMs, operation]);
+    this.arm();
   }
 
-  private finish(id: string): void {
-    const operation = this.operations.get(id);
-    this.timers.get(id)?.cancel();
-    this.timers.delete(id);
-    if (!operation || operation.status !== 'InProgress') return;
+  private arm(): void {
+    const next = this.due[0];
+    if (!next) return;
+    if (this.armed && this.armed.atMs <= next[0]) return;
+    this.armed?.timer.cancel();
+    const atMs = next[0];
+    this.armed = { atMs, timer: this.clock.at(atMs, () => this.fire()) };
+  }
+
+  private fire(): void {
+    this.armed = undefined;
+    const now = this.clock.now();
+    for (let next = this.due[0]; next && next[0] <= now; next = this.due[0]) {
+      heapPop(this.due);
+      const [atMs, operation] = next;
+      // Entries left behind by reschedule() or settle() are skipped.
+      if (operation.status === 'InProgress' && operation.completesAtMs === atMs) this.finish(operation);
+    }
+    this.arm();
+  }
+
+  private finish(operation: OperationRecord): void {
+    if (operation.status !== 'InProgress') return;
     // The completion handler applies the effect; with `failWith` set it rolls the resource to Failed.
     const error = this.complete(operation) ?? operation.failWith;
     operation.endMs = Math.max(this.clock.now(), operation.completesAtMs);
     operation.status = error ? 'Failed' : 'Succeeded';
     if (error) operation.error = error;
-    this.finished.push(id);
+    this.finished.push(operation.id);
     this.onChange();
   }
 
@@ -142,6 +159,42 @@ export class OperationTracker {
       if (oldest) this.operations.delete(oldest.id);
     }
   }
+}
+
+function heapPush(heap: [number, OperationRecord][], entry: [number, OperationRecord]): void {
+  heap.push(entry);
+  let i = heap.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    const p = heap[parent];
+    if (!p || p[0] <= entry[0]) break;
+    heap[i] = p;
+    i = parent;
+  }
+  heap[i] = entry;
+}
+
+function heapPop(heap: [number, OperationRecord][]): void {
+  const last = heap.pop();
+  if (!last || heap.length === 0) return;
+  let i = 0;
+  for (;;) {
+    const left = 2 * i + 1;
+    const right = left + 1;
+    let smallest = i;
+    let smallestAt = last[0];
+    const l = heap[left];
+    const r = heap[right];
+    if (l && l[0] < smallestAt) {
+      smallest = left;
+      smallestAt = l[0];
+    }
+    if (r && r[0] < smallestAt) smallest = right;
+    if (smallest === i) break;
+    heap[i] = heap[smallest] ?? last;
+    i = smallest;
+  }
+  heap[i] = last;
 }
 
 export function newOperationId(): string {

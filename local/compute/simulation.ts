@@ -55,7 +55,7 @@ export const DEFAULT_SIMULATION: Readonly<SimulationSettings> = Object.freeze({
   minIntervalApplicationConsistentMs: 3 * HOUR,
   minIntervalCrashConsistentMs: 1 * HOUR,
   pageSize: 100,
-  requestLogLimit: 10_000,
+  requestLogLimit: 2_000,
 });
 
 export function resolveSimulation(overrides: Partial<SimulationSettings> = {}): SimulationSettings {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../local/clock';
 import { OperationTracker, type OperationRecord } from '../../../local/compute/lro';
@@ -65,5 +66,30 @@ describe('OperationTracker', () => {
     await clock.advance('2m');
     ops.start(fields(clock.now() + 1));
     expect(ops.get(old.id)).toBeUndefined();
+  });
+});
+
+describe('OperationTracker scheduling', () => {
+  it('completes any set of operations in completion-time order once the clock passes them, with one timer', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 100_000 }), { minLength: 1, maxLength: 40 }),
+        async (delays) => {
+          const clock = new ManualClock(0);
+          const order: number[] = [];
+          const ops = new OperationTracker(clock, (operation) => {
+            order.push(operation.completesAtMs);
+            return undefined;
+          });
+          const started = delays.map((d) => ops.start(fields(d)));
+          await clock.advance(50_000);
+          expect(started.every((o) => o.completesAtMs <= 50_000 === (o.status === 'Succeeded'))).toBe(true);
+          await clock.advance(50_000);
+          expect(started.every((o) => o.status === 'Succeeded')).toBe(true);
+          expect(order).toEqual([...delays].sort((a, b) => a - b));
+        },
+      ),
+      { numRuns: 30 },
+    );
   });
 });
