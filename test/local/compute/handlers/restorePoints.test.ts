@@ -570,6 +570,90 @@ describe('RestorePoints', () => {
     });
   });
 
+  describe('instant access', () => {
+    it('moves snapshots from InstantAccess to AvailableWithInstantAccess to Available, by disk type and duration', async () => {
+      const { client, subscriptionId } = t.client();
+      await complete(
+        client.disks.createOrUpdate(
+          'rg',
+          'ia-pv2',
+          {
+            location: 'westus',
+            sku: { name: 'PremiumV2_LRS' },
+            creationData: { createOption: 'Empty' },
+            diskSizeGB: 1024,
+          },
+          testPollingOptions,
+        ),
+        t.clock,
+      );
+      const vm = linuxVm('westus', []);
+      vm.storageProfile!.dataDisks = [
+        { lun: 0, createOption: 'Attach', managedDisk: { id: diskId(subscriptionId, 'rg', 'ia-pv2') } },
+      ];
+      const created = await createVmWithCollection(vm, 'vm-ia', true);
+      const states = async () =>
+        (
+          await client.restorePoints.get('rg', created, 'rp1', { expand: 'instanceView' })
+        ).instanceView?.diskRestorePoints?.map((d) => d.snapshotAccessState);
+      const rp = await complete(
+        client.restorePoints.create('rg', created, 'rp1', { instantAccessDurationMinutes: 60 }, testPollingOptions),
+        t.clock,
+        '1m',
+      );
+      expect(rp.instantAccessDurationMinutes).toBe(60);
+      // OS disk (Premium SSD): copied at once; Premium SSD v2: 1024 GiB of background copy (~34 min).
+      expect(await states()).toEqual(['AvailableWithInstantAccess', 'InstantAccess']);
+      await t.clock.advance('40m');
+      expect(await states()).toEqual(['AvailableWithInstantAccess', 'AvailableWithInstantAccess']);
+      await t.clock.advance('30m');
+      expect(await states()).toEqual(['Available', 'Available']);
+
+      async function createVmWithCollection(body: typeof vm, name: string, instantAccess: boolean): Promise<string> {
+        const { vm: made } = await vmWithCollection(client, t.clock, 'rg', name, body);
+        await client.restorePointCollections.createOrUpdate('rg', `${name}-ia`, {
+          location: 'westus',
+          source: { id: made.id },
+          instantAccess,
+        });
+        return `${name}-ia`;
+      }
+    });
+
+    it('refuses instantAccessDurationMinutes outside 60–300, without an instant-access collection, and in crash mode', async () => {
+      const { client } = t.client();
+      const { collectionName } = await vmWithCollection(client, t.clock, 'rg', 'vm-ia-bad');
+      await expectRestError(
+        client.restorePoints.create(
+          'rg',
+          collectionName,
+          'rp',
+          { instantAccessDurationMinutes: 30 },
+          testPollingOptions,
+        ),
+        {
+          status: 400,
+          code: 'InvalidParameter',
+          message: /between 60 and 300/,
+        },
+      );
+      await expectRestError(
+        client.restorePoints.create(
+          'rg',
+          collectionName,
+          'rp',
+          { instantAccessDurationMinutes: 60 },
+          testPollingOptions,
+        ),
+        {
+          status: 400,
+          code: 'InvalidParameter',
+          message: /instantAccess enabled/,
+        },
+      );
+    });
+  });
+
   describe('RestorePoints_Delete', () => {
     it('deletes through 202 + Azure-AsyncOperation + Location, and the point is gone afterwards', async () => {
       const { client, subscriptionId } = t.client();
