@@ -39,7 +39,7 @@ export interface RunningComputeEmulator {
 }
 
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
-const SNAPSHOT_DEBOUNCE_MS = 250;
+const SNAPSHOT_DEBOUNCE_MS = 1_000;
 
 /** Starts the Compute emulator over HTTPS (DESIGN §6). */
 export async function startComputeEmulator(options: ComputeEmulatorOptions = {}): Promise<RunningComputeEmulator> {
