@@ -302,6 +302,7 @@ export class DurableEngine {
 
   private schedule(instanceId: string): void {
     if (this.state !== 'running' || this.queued.has(instanceId)) return;
+    if (this.isParked(instanceId)) return; // suspended: messages wait until a resume or terminate arrives
     if (this.running.has(instanceId)) return; // re-checked when the running episode ends
     this.queued.add(instanceId);
     this.readyQueue.push(instanceId);
@@ -322,6 +323,16 @@ export class DurableEngine {
       });
       this.episodes.add(episode);
     }
+  }
+
+  private isParked(instanceId: string): boolean {
+    if (this.instances.get(instanceId)?.runtimeStatus !== 'Suspended') return false;
+    return !(this.inbox.get(instanceId) ?? []).some(
+      (m) =>
+        m.event.EventType === EventType.ExecutionResumed ||
+        m.event.EventType === EventType.ExecutionTerminated ||
+        m.event.EventType === EventType.ExecutionSuspended,
+    );
   }
 
   private async runEpisodeSafely(instanceId: string): Promise<boolean> {
@@ -388,7 +399,10 @@ export class DurableEngine {
     });
     // Registered first, then checked: a commit in between cannot be missed.
     const record = await this.getInstance(instanceId);
-    if (record && isTerminal(record.runtimeStatus)) this.notifyFinished(record);
+    if (record && isTerminal(record.runtimeStatus)) {
+      await this.tailWrites.get(instanceId);
+      this.notifyFinished(record);
+    }
     return finished;
   }
 
@@ -450,6 +464,14 @@ export class DurableEngine {
     ]);
   }
 
+  /** Suspends (ExecutionSuspended) or resumes (ExecutionResumed) an instance; while suspended, messages wait. */
+  async suspendOrResume(record: InstanceRecord, suspend: boolean, reason: string): Promise<void> {
+    const type = suspend ? EventType.ExecutionSuspended : EventType.ExecutionResumed;
+    await this.enqueue([
+      { instanceId: record.instanceId, executionId: null, event: { ...this.baseEvent(type), Reason: reason } },
+    ]);
+  }
+
   async terminate(record: InstanceRecord, reason: string): Promise<void> {
     await this.enqueue([
       {
@@ -461,6 +483,7 @@ export class DurableEngine {
   }
 
   async purge(instanceId: string): Promise<boolean> {
+    await this.tailWrites.get(instanceId); // the last checkpoint lands first, then everything goes
     for (const [key, timer] of this.timers) {
       if (key.startsWith(`${instanceId}\n`)) {
         timer.cancel();
@@ -557,8 +580,13 @@ export class DurableEngine {
       if (history.length === 0 && !freshStart) return false; // never started: nothing to deliver to
       return m.executionId === null || m.executionId === current.executionId;
     });
-    const consumed = messages;
-    if (relevant.length === 0) {
+    const {
+      now: processNow,
+      deferred,
+      suspended,
+    } = splitForSuspension(relevant, current.runtimeStatus === 'Suspended');
+    const consumed = messages.filter((m) => !deferred.includes(m));
+    if (processNow.length === 0) {
       await this.consume(instanceId, consumed);
       return;
     }
@@ -567,12 +595,13 @@ export class DurableEngine {
     const nowIso = new Date(now).toISOString();
     const newEvents: HistoryEvent[] = [
       { EventType: EventType.OrchestratorStarted, EventId: -1, IsPlayed: false, Timestamp: nowIso },
-      ...relevant.map((m) => ({ ...m.event, IsPlayed: false })),
+      ...processNow.map((m) => ({ ...m.event, IsPlayed: false })),
     ];
-    const terminate = relevant.find((m) => m.event.EventType === EventType.ExecutionTerminated);
+    const terminate = processNow.find((m) => m.event.EventType === EventType.ExecutionTerminated);
     const outcome = terminate
       ? this.terminatedOutcome(terminate.event.Input ?? '')
       : await this.executeOrchestrator(current, history, newEvents, nowIso);
+    if (suspended && outcome.status === 'Running') outcome.status = 'Suspended';
 
     await this.commit(current, history, newEvents, outcome, consumed, now);
   }
@@ -683,7 +712,7 @@ export class DurableEngine {
   ): Promise<void> {
     const nowIso = new Date(now).toISOString();
     const appended: HistoryEvent[] = [...newEvents, ...outcome.replay.newEvents];
-    if (outcome.status !== 'Running') {
+    if (!isActive(outcome.status)) {
       const completion: HistoryEvent = {
         EventType: outcome.status === 'ContinuedAsNew' ? EventType.ContinueAsNew : EventType.ExecutionCompleted,
         EventId: outcome.replay.nextEventId,
@@ -706,14 +735,14 @@ export class DurableEngine {
           : outcome.customStatus === undefined
             ? null
             : JSON.stringify(outcome.customStatus),
-      output: outcome.status === 'Running' ? null : outcome.output,
+      output: isActive(outcome.status) ? null : outcome.output,
       completedTime: isTerminal(outcome.status) ? now : null,
     };
 
     // 1. Outbox: children to start, the parent's result, the next execution.
     const outbox: NewMessage[] = [];
     const childRecords: InstanceRecord[] = [];
-    if (outcome.status === 'Running') {
+    if (isActive(outcome.status)) {
       for (const event of outcome.replay.newEvents) {
         if (event.EventType !== EventType.SubOrchestrationInstanceCreated) continue;
         const start = await this.prepareChild(record, event);
@@ -754,7 +783,7 @@ export class DurableEngine {
       for (const event of appended) history.push(event);
     }
 
-    if (outcome.status === 'Running') {
+    if (isActive(outcome.status)) {
       for (const event of outcome.replay.newEvents) {
         if (event.EventType === EventType.TaskScheduled)
           this.dispatchActivity(record.instanceId, record.executionId, event);
@@ -762,7 +791,7 @@ export class DurableEngine {
           this.armTimer(record.instanceId, record.executionId, event);
       }
     }
-    if (outcome.status !== 'Running') {
+    if (!isActive(outcome.status)) {
       const level = outcome.status === 'Failed' ? 'warn' : 'info';
       this.log(
         level,
@@ -770,7 +799,10 @@ export class DurableEngine {
           (outcome.status === 'Failed' ? `: ${outcome.output ?? ''}` : ''),
       );
     }
-    if (isTerminal(outcome.status)) this.notifyFinished(updated);
+    if (isTerminal(outcome.status)) {
+      // Waiters hear of the end once its checkpoint (instance row included) is in the store.
+      void (this.tailWrites.get(record.instanceId) ?? Promise.resolve()).then(() => this.notifyFinished(updated));
+    }
   }
 
   private writeTail(instanceId: string, write: () => Promise<void>): void {
@@ -950,6 +982,42 @@ export class DurableEngine {
     });
     this.timers.set(key, timer);
   }
+}
+
+function isActive(status: RuntimeStatus): boolean {
+  return status === 'Running' || status === 'Suspended';
+}
+
+/**
+ * DTFx suspension: while suspended only resume, terminate and further suspends are processed; other
+ * messages wait. If the batch ends resumed, everything in it is processed in arrival order.
+ */
+function splitForSuspension(
+  messages: readonly InboxMessage[],
+  startsSuspended: boolean,
+): { now: InboxMessage[]; deferred: InboxMessage[]; suspended: boolean } {
+  let suspended = startsSuspended;
+  const now: InboxMessage[] = [];
+  const deferred: InboxMessage[] = [];
+  for (const message of messages) {
+    const type = message.event.EventType;
+    if (type === EventType.ExecutionSuspended) {
+      if (!suspended) now.push(message);
+      suspended = true;
+    } else if (type === EventType.ExecutionResumed) {
+      if (suspended) now.push(message);
+      suspended = false;
+    } else if (type === EventType.ExecutionTerminated || !suspended) {
+      now.push(message);
+    } else {
+      deferred.push(message);
+    }
+  }
+  if (!suspended && deferred.length > 0) {
+    // Resumed within the batch: the waiting messages go now, in the order they arrived.
+    return { now: messages.filter((m) => now.includes(m) || deferred.includes(m)), deferred: [], suspended };
+  }
+  return { now, deferred, suspended };
 }
 
 function tooLarge(what: string, length: number, limit: number): string {

@@ -230,6 +230,7 @@ export class DurableHttpApi {
           return this.restart(req, first);
         case 'suspend':
         case 'resume':
+          return this.suspendOrResume(req, first, action === 'suspend');
         case 'rewind':
           return problem(501, `${action} is not supported by the local host`);
         default:
@@ -402,6 +403,16 @@ export class DurableHttpApi {
       return problem(410, `instance '${instanceId}' is already ${record.runtimeStatus}`);
     }
     await this.engine.terminate(record, req.url.searchParams.get('reason') ?? '');
+    return { status: 202, headers: {}, body: '' };
+  }
+
+  private async suspendOrResume(req: DurableHttpRequest, instanceId: string, suspend: boolean) {
+    const record = await this.engine.getInstance(instanceId);
+    if (!record) return problem(404, `No instance with ID '${instanceId}' found.`);
+    if (isTerminal(record.runtimeStatus)) {
+      return problem(410, `instance '${instanceId}' is already ${record.runtimeStatus}`);
+    }
+    await this.engine.suspendOrResume(record, suspend, req.url.searchParams.get('reason') ?? '');
     return { status: 202, headers: {}, body: '' };
   }
 

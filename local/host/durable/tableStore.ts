@@ -386,9 +386,13 @@ export class TableStore implements DurableStore {
         keys.push(String(entity.rowKey));
       }
       for (let start = 0; start < keys.length; start += 100) {
-        await table.submitTransaction(
-          keys.slice(start, start + 100).map((rowKey): TransactionAction => ['delete', { partitionKey, rowKey }]),
-        );
+        const chunk = keys.slice(start, start + 100);
+        try {
+          await table.submitTransaction(chunk.map((rowKey): TransactionAction => ['delete', { partitionKey, rowKey }]));
+        } catch (error) {
+          if (!(error instanceof RestError)) throw error;
+          for (const rowKey of chunk) await this.deleteIgnoringMissing(table, partitionKey, rowKey);
+        }
       }
     }
     if (existed) await this.deleteIgnoringMissing(this.instances, partitionKey, '');

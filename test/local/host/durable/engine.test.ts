@@ -267,6 +267,28 @@ describe.each(stores)('Durable engine with the real durable-functions package (%
     expect((await rt.raise(id, 'approve', 1)).status).toBe(410);
   });
 
+  it('holds a timer that fires while suspended until the instance is resumed', async () => {
+    const rt = await boot();
+    const id = await rt.start('timerOrch', 10);
+    await eventually(
+      async () => (await rawHistory(store, id)).some((e) => e.EventType === EventType.TimerCreated),
+      'the timer',
+    );
+    expect((await rt.api('POST', `/durabletask/instances/${id}/suspend?reason=hold`)).status).toBe(202);
+    await eventually(async () => (await rt.status(id)).runtimeStatus === 'Suspended', 'suspended');
+    await rt.clock.advance('1h');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await rt.status(id)).runtimeStatus).toBe('Suspended');
+    expect((await rt.api('POST', `/durabletask/instances/${id}/resume?reason=go`)).status).toBe(202);
+    expect((await rt.wait(id)).runtimeStatus).toBe('Completed');
+    // The fired timer waited in the inbox and was delivered in the episode that resumed the instance.
+    const types = (await rawHistory(store, id)).map((e) => e.EventType);
+    const lastEpisode = types.lastIndexOf(EventType.OrchestratorStarted);
+    expect(types.indexOf(EventType.TimerFired)).toBeGreaterThan(lastEpisode);
+    expect(types.indexOf(EventType.ExecutionResumed)).toBeGreaterThan(lastEpisode);
+    expect(types.indexOf(EventType.ExecutionSuspended)).toBeLessThan(lastEpisode);
+  });
+
   it('purges a finished instance and its history', async () => {
     const rt = await boot();
     const id = await rt.start('helloSequence');

@@ -104,6 +104,25 @@ describe('Durable HTTP API with the real durable-functions client', () => {
     expect(done.customStatus).toEqual({ stage: 'approved' });
   });
 
+  it('suspends and resumes through the client; events wait while suspended', async () => {
+    const client = realClient();
+    const id = await client.startNew('approval', { instanceId: 'client-suspend' });
+    await client.suspend(id, 'maintenance');
+    for (
+      let i = 0;
+      i < 200 && (await client.getStatus(id)).runtimeStatus !== df.OrchestrationRuntimeStatus.Suspended;
+      i++
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect((await client.getStatus(id)).runtimeStatus).toBe('Suspended');
+    await client.raiseEvent(id, 'approve', 'while suspended');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await client.getStatus(id)).runtimeStatus).toBe('Suspended');
+    await client.resume(id, 'done');
+    expect(await runtime.waitForInstance(id)).toMatchObject({ runtimeStatus: 'Completed', output: 'while suspended' });
+  });
+
   it('terminates and purges through the client, and lists by status', async () => {
     const client = realClient();
     const id = await client.startNew('approval', { instanceId: 'client-terminate' });
@@ -201,7 +220,7 @@ describe('Durable HTTP API with the real durable-functions client', () => {
         .status,
     ).toBe(404);
     expect((await call('DELETE', '/durabletask/instances/')).status).toBe(400);
-    expect((await call('POST', '/durabletask/instances/busy/suspend?reason=x')).status).toBe(501);
+    expect((await call('POST', '/durabletask/instances/busy/rewind?reason=x')).status).toBe(501);
     expect((await call('GET', '/durabletask/instances/?runtimeStatus=Sleeping')).status).toBe(400);
     await call('POST', '/durabletask/instances/busy/terminate?reason=cleanup');
   });
