@@ -225,6 +225,23 @@ describe('Durable HTTP API with the real durable-functions client', () => {
     await call('POST', '/durabletask/instances/busy/terminate?reason=cleanup');
   });
 
+  it('restarts a finished instance with its input under a new id, and purges by creation time and status', async () => {
+    await call('POST', '/durabletask/orchestrators/fanOutFanIn/restart-source', '3');
+    await runtime.waitForInstance('restart-source');
+    const restarted = await call('POST', '/durabletask/instances/restart-source/restart');
+    expect(restarted.status).toBe(202);
+    const newId = (restarted.body as { id: string }).id;
+    expect(newId).not.toBe('restart-source');
+    expect(await runtime.waitForInstance(newId)).toMatchObject({ input: 3, output: 12 });
+    const purged = await call(
+      'DELETE',
+      `/durabletask/instances/?createdTimeFrom=2000-01-01T00:00:00Z&runtimeStatus=Completed`,
+    );
+    expect(purged.status).toBe(200);
+    expect((purged.body as { instancesDeleted: number }).instancesDeleted).toBeGreaterThanOrEqual(2);
+    expect((await call('GET', '/durabletask/instances/restart-source')).status).toBe(404);
+  });
+
   it('pages instance lists with the x-ms-continuation-token header', async () => {
     for (let i = 0; i < 3; i++) await call('POST', `/durabletask/orchestrators/helloSequence/page-${i}`, '');
     const first = await call('GET', '/durabletask/instances/?instanceIdPrefix=page-&top=2');
