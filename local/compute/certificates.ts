@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import path from 'node:path';
 import { generate } from 'selfsigned';
@@ -20,6 +20,37 @@ export async function ensureCertificates(certDir: string, nowMs = Date.now()): P
   const existing = await readExisting(certDir, nowMs);
   if (existing) return existing;
   await mkdir(certDir, { recursive: true });
+  // Two emulators starting at once (parallel test workers, npm start) must not mix one's CA with
+  // the other's server certificate: whoever holds the lock generates, the others wait and read.
+  const lock = path.join(certDir, '.lock');
+  const release = await acquireLock(lock);
+  try {
+    return (await readExisting(certDir, nowMs)) ?? (await generateInto(certDir, nowMs));
+  } finally {
+    await release();
+  }
+}
+
+async function acquireLock(lock: string): Promise<() => Promise<void>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(lock, 'wx');
+      await handle.close();
+      return () => rm(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A lock older than 60 s is left over from a crashed process.
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
+      if (age > 60_000 || attempt > 600) await rm(lock, { force: true });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function generateInto(certDir: string, nowMs: number): Promise<EmulatorCertificates> {
   const notBeforeDate = new Date(nowMs - 86_400_000);
   const notAfterDate = new Date(nowMs + 5 * 365 * 86_400_000);
   const ca = await generate([{ name: 'commonName', value: 'RPO Compute emulator local CA' }], {
@@ -52,11 +83,17 @@ export async function ensureCertificates(certDir: string, nowMs = Date.now()): P
       },
     ],
   });
-  await writeFile(path.join(certDir, FILES.caKey), ca.private, { mode: 0o600 });
-  await writeFile(path.join(certDir, FILES.key), server.private, { mode: 0o600 });
-  await writeFile(path.join(certDir, FILES.cert), server.cert);
-  await writeFile(path.join(certDir, FILES.ca), ca.cert);
+  await writeAtomically(path.join(certDir, FILES.caKey), ca.private, 0o600);
+  await writeAtomically(path.join(certDir, FILES.key), server.private, 0o600);
+  await writeAtomically(path.join(certDir, FILES.cert), server.cert, 0o644);
+  await writeAtomically(path.join(certDir, FILES.ca), ca.cert, 0o644);
   return { caPem: ca.cert, certPem: server.cert, keyPem: server.private };
+}
+
+async function writeAtomically(file: string, text: string, mode: number): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, text, { mode });
+  await rename(temporary, file);
 }
 
 async function readExisting(certDir: string, nowMs: number): Promise<EmulatorCertificates | undefined> {

@@ -33,6 +33,20 @@ describe('startComputeEmulator', () => {
     }
   });
 
+  it('gives emulators started at the same time on one certDir the same CA', async () => {
+    const certDir = await mkdtemp(path.join(tmpdir(), 'rpo-ca-race-'));
+    const [a, b] = await Promise.all([
+      startComputeEmulator({ certDir, quiet: true, clock: new ManualClock() }),
+      startComputeEmulator({ certDir, quiet: true, clock: new ManualClock() }),
+    ]);
+    try {
+      expect(a.caPem).toBe(b.caPem);
+      for (const emulator of [a, b]) expect((await rawRequest(emulator, 'GET', '/_emulator/clock')).status).toBe(200);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+
   it('keeps the fleet across a restart with a snapshot, and finishes operations that were running', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'rpo-snapshot-'));
     const snapshotPath = path.join(dir, 'compute.json');
