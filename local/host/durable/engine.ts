@@ -25,6 +25,9 @@ import {
   type RuntimeStatus,
 } from './protocol';
 import { ReplayError, replayOrchestration, type ReplayResult } from './replay';
+import { completedTaskIds, isActive, isDuplicateCompletion, splitForSuspension } from './inboxRules';
+import { checkPayloadSize, tooLarge } from './limits';
+import { Semaphore } from './semaphore';
 import type { DurableStore, InboxMessage, InstanceRecord, ParentRef } from './store';
 
 export interface DurableFunctionInvoker {
@@ -48,26 +51,6 @@ export interface EngineOptions {
 }
 
 type NewMessage = Omit<InboxMessage, 'id'>;
-
-class Semaphore {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async acquire(): Promise<() => void> {
-    if (this.active < this.limit) this.active++;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve)); // the releaser hands its slot over
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    };
-  }
-}
 
 /** DTFx/extension: a new execution id is a GUID in "N" format. */
 export function newExecutionId(): string {
@@ -982,79 +965,6 @@ export class DurableEngine {
     });
     this.timers.set(key, timer);
   }
-}
-
-function isActive(status: RuntimeStatus): boolean {
-  return status === 'Running' || status === 'Suspended';
-}
-
-/**
- * DTFx suspension: while suspended only resume, terminate and further suspends are processed; other
- * messages wait. If the batch ends resumed, everything in it is processed in arrival order.
- */
-function splitForSuspension(
-  messages: readonly InboxMessage[],
-  startsSuspended: boolean,
-): { now: InboxMessage[]; deferred: InboxMessage[]; suspended: boolean } {
-  let suspended = startsSuspended;
-  const now: InboxMessage[] = [];
-  const deferred: InboxMessage[] = [];
-  for (const message of messages) {
-    const type = message.event.EventType;
-    if (type === EventType.ExecutionSuspended) {
-      if (!suspended) now.push(message);
-      suspended = true;
-    } else if (type === EventType.ExecutionResumed) {
-      if (suspended) now.push(message);
-      suspended = false;
-    } else if (type === EventType.ExecutionTerminated || !suspended) {
-      now.push(message);
-    } else {
-      deferred.push(message);
-    }
-  }
-  if (!suspended && deferred.length > 0) {
-    // Resumed within the batch: the waiting messages go now, in the order they arrived.
-    return { now: messages.filter((m) => now.includes(m) || deferred.includes(m)), deferred: [], suspended };
-  }
-  return { now, deferred, suspended };
-}
-
-function tooLarge(what: string, length: number, limit: number): string {
-  return (
-    `${what} is ${length} characters of JSON, more than the ${limit} a Table storage property holds ` +
-    '(large-message blobs are not supported by the local host)'
-  );
-}
-
-/** Throws when client-supplied JSON would not fit the store (the HTTP API answers 400). */
-export function checkPayloadSize(store: DurableStore, what: string, text: string | null): void {
-  const limit = store.maxValueLength;
-  if (limit !== undefined && text !== null && text.length > limit)
-    throw new PayloadTooLargeError(tooLarge(what, text.length, limit));
-}
-
-export class PayloadTooLargeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PayloadTooLargeError';
-  }
-}
-
-/** Ids of tasks and timers whose completion history already holds. */
-function completedTaskIds(history: readonly HistoryEvent[]): Set<number> {
-  const ids = new Set<number>();
-  for (const event of history) {
-    if (event.TaskScheduledId !== undefined) ids.add(event.TaskScheduledId);
-    else if (event.EventType === EventType.TimerFired && event.TimerId !== undefined) ids.add(event.TimerId);
-  }
-  return ids;
-}
-
-function isDuplicateCompletion(event: HistoryEvent, completed: ReadonlySet<number>): boolean {
-  if (event.TaskScheduledId !== undefined) return completed.has(event.TaskScheduledId);
-  if (event.EventType === EventType.TimerFired && event.TimerId !== undefined) return completed.has(event.TimerId);
-  return false;
 }
 
 interface EpisodeOutcome {

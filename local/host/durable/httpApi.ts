@@ -4,7 +4,8 @@
  * the rpc base `/durabletask/`. Status payloads follow StatusResponsePayload.cs (§6.3).
  */
 import { randomUUID } from 'node:crypto';
-import { ConflictError, PayloadTooLargeError, type DurableEngine, type DurableFunctionInvoker } from './engine';
+import { ConflictError, type DurableEngine, type DurableFunctionInvoker } from './engine';
+import { PayloadTooLargeError } from './limits';
 import { EventType, isRuntimeStatus, isTerminal, parseJsonText, type HistoryEvent } from './protocol';
 import type { InstanceRecord } from './store';
 
