@@ -55,12 +55,34 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts Azurite from this repo's devDependencies; resolves once all three services listen. */
+/**
+ * Starts Azurite from this repo's devDependencies; resolves once all three services listen.
+ * Free ports are picked by binding and releasing them, which another process can win in between;
+ * so when Azurite dies before listening on picked ports, it is started again on fresh ones.
+ */
 export async function startAzurite(options: StartAzuriteOptions = {}): Promise<RunningAzurite> {
-  const ports = options.ports ?? { blob: await freePort(), queue: await freePort(), table: await freePort() };
-  const entry = require.resolve('azurite/dist/src/azurite.js');
+  const attempts = options.ports ? 1 : 3;
+  for (let attempt = 1; ; attempt++) {
+    const ports = options.ports ?? { blob: await freePort(), queue: await freePort(), table: await freePort() };
+    const child = spawn(process.execPath, azuriteArgs(ports, options), { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await waitForListening(child, options.verbose ?? false);
+    } catch (error) {
+      await stopChild(child);
+      if (attempt >= attempts) throw error;
+      continue;
+    }
+    return {
+      ports,
+      connectionString: azuriteConnectionString(ports),
+      stop: () => stopChild(child),
+    };
+  }
+}
+
+function azuriteArgs(ports: AzuritePorts, options: StartAzuriteOptions): string[] {
   const args = [
-    entry,
+    require.resolve('azurite/dist/src/azurite.js'),
     '--disableTelemetry',
     '--skipApiVersionCheck',
     '--loose',
@@ -79,14 +101,7 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<R
   ];
   if (options.inMemory ?? !options.location) args.push('--inMemoryPersistence');
   else args.push('--location', path.resolve(options.location ?? '.rpo/azurite'));
-
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitForListening(child, options.verbose ?? false);
-  return {
-    ports,
-    connectionString: azuriteConnectionString(ports),
-    stop: () => stopChild(child),
-  };
+  return args;
 }
 
 function waitForListening(child: ChildProcess, verbose: boolean): Promise<void> {
