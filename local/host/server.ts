@@ -77,7 +77,25 @@ export async function startServer(
           response = jsonResponse(500, { error: 'internal host error; see the host log' });
         }
       }
-      if (!res.headersSent && !res.destroyed) send(res, response);
+      if (res.headersSent || res.destroyed) return;
+      try {
+        send(res, response);
+      } catch (thrown) {
+        // e.g. a header value the HTTP spec does not allow, set by a function
+        options.logger.log(
+          'error',
+          `${req.method} ${req.url}: cannot send the response: ${ensureError(thrown).message}`,
+        );
+        if (!res.headersSent) {
+          res.removeHeader('content-length');
+          send(
+            res,
+            jsonResponse(500, { error: 'the function returned a response that cannot be sent; see the host log' }),
+          );
+        } else {
+          res.destroy();
+        }
+      }
     })();
   });
   await new Promise<void>((resolve, reject) => {

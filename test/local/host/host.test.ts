@@ -96,6 +96,12 @@ describe('local host serving the fixture app over HTTP', () => {
       expect((await host.invokeHttp('GET', '/hello/Ada')).status).toBe(404);
     });
 
+    it('answers 500, and keeps serving, when a function returns a cookie HTTP cannot carry', async () => {
+      expect((await host.invokeHttp('GET', '/api/bad-header')).status).toBe(500);
+      expect(logLines.some((l) => /^error GET \/api\/bad-header: cannot send the response/.test(l))).toBe(true);
+      expect((await host.invokeHttp('GET', '/api/hello/still-up')).body).toBe('Hello, still-up');
+    });
+
     it('answers 500 with the invocation id when a handler throws, and runs postInvocation with the error', async () => {
       const response = await host.invokeHttp('GET', '/api/boom');
       expect(response.status).toBe(500);
