@@ -3,7 +3,7 @@
  * dispatcher, durable timers on the injected clock, sub-orchestrations, continue-as-new,
  * terminate, and recovery of every running instance on start (protocol doc §5, §9.3).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ensureError } from '../../../lib/errors';
 import type { Clock, ClockTimer } from '../../clock';
 import {
@@ -25,6 +25,7 @@ import {
   type RuntimeStatus,
 } from './protocol';
 import { ReplayError, replayOrchestration, type ReplayResult } from './replay';
+import { newExecutionId, parentNotification, recordFromStart, startMessage, type NewMessage } from './messages';
 import { completedTaskIds, isActive, isDuplicateCompletion, splitForSuspension } from './inboxRules';
 import { checkPayloadSize, tooLarge } from './limits';
 import { Semaphore } from './semaphore';
@@ -48,13 +49,6 @@ export interface EngineOptions {
   maxConcurrentActivityFunctions: number;
   maxConcurrentOrchestratorFunctions: number;
   log: (level: DurableLogLevel, message: string) => void;
-}
-
-type NewMessage = Omit<InboxMessage, 'id'>;
-
-/** DTFx/extension: a new execution id is a GUID in "N" format. */
-export function newExecutionId(): string {
-  return randomUUID().replace(/-/g, '');
 }
 
 function originalError(thrown: unknown): Error {
@@ -189,7 +183,7 @@ export class DurableEngine {
       };
       await this.store.putInstance(repaired);
       this.instances.set(record.instanceId, repaired);
-      if (repaired.parent) await this.enqueue([this.parentNotification(repaired)]);
+      if (repaired.parent) await this.enqueue([parentNotification(repaired, this.clock.now())]);
       this.log('info', `durable: repaired the row of '${record.instanceId}' to ${status} from its history`);
       return true;
     }
@@ -206,7 +200,7 @@ export class DurableEngine {
     };
     await this.store.putInstance(continued);
     this.cacheNewInstance(continued);
-    if (!next) await this.enqueue([this.startMessage(continued)]);
+    if (!next) await this.enqueue([startMessage(continued, this.clock.now())]);
     this.log('info', `durable: '${record.instanceId}' continues as new after a restart`);
     return true;
   }
@@ -229,7 +223,7 @@ export class DurableEngine {
       return;
     }
     if (ours && isTerminal(child.runtimeStatus)) {
-      await this.enqueue([this.parentNotification(child)]);
+      await this.enqueue([parentNotification(child, this.clock.now())]);
     }
   }
 
@@ -428,7 +422,7 @@ export class DurableEngine {
     };
     // Message first (an ExecutionStarted without its row still starts: the row is rebuilt from it),
     // then the row, and only then may an episode run.
-    const [message] = await this.persistMessages([this.startMessage(record)]);
+    const [message] = await this.persistMessages([startMessage(record, this.clock.now())]);
     await this.store.putInstance(record);
     this.cacheNewInstance(record);
     if (message) this.deliver([message]);
@@ -485,66 +479,12 @@ export class DurableEngine {
     return { EventType: type, EventId: -1, IsPlayed: false, Timestamp: new Date(this.clock.now()).toISOString() };
   }
 
-  private startMessage(record: InstanceRecord): NewMessage {
-    const parent = record.parent;
-    return {
-      instanceId: record.instanceId,
-      executionId: record.executionId,
-      event: {
-        ...this.baseEvent(EventType.ExecutionStarted),
-        OrchestrationInstance: { InstanceId: record.instanceId, ExecutionId: record.executionId },
-        ParentInstance: parent
-          ? {
-              Name: parent.name,
-              Version: '',
-              OrchestrationInstance: { InstanceId: parent.instanceId, ExecutionId: parent.executionId },
-              TaskScheduleId: parent.taskScheduleId,
-            }
-          : null,
-        Name: record.name,
-        Version: record.version,
-        Input: record.input,
-        Tags: null,
-        Correlation: null,
-        ScheduledStartTime: null,
-        Generation: 0,
-      },
-    };
-  }
-
-  private recordFromStart(message: InboxMessage): InstanceRecord {
-    const event = message.event;
-    const parent = event.ParentInstance;
-    const created = Date.parse(event.Timestamp);
-    return {
-      instanceId: message.instanceId,
-      name: event.Name ?? '',
-      version: event.Version ?? '',
-      executionId: event.OrchestrationInstance?.ExecutionId ?? message.executionId ?? newExecutionId(),
-      runtimeStatus: 'Pending',
-      input: event.Input ?? null,
-      output: null,
-      customStatus: null,
-      createdTime: created,
-      lastUpdatedTime: created,
-      completedTime: null,
-      parent: parent
-        ? {
-            instanceId: parent.OrchestrationInstance.InstanceId,
-            executionId: parent.OrchestrationInstance.ExecutionId,
-            name: parent.Name,
-            taskScheduleId: parent.TaskScheduleId,
-          }
-        : null,
-    };
-  }
-
   private async runEpisode(instanceId: string): Promise<void> {
     const messages = [...(this.inbox.get(instanceId) ?? [])];
     if (messages.length === 0 || this.state !== 'running') return;
     const startMessage = messages.find((m) => m.event.EventType === EventType.ExecutionStarted);
     let record = await this.getInstance(instanceId);
-    if (!record && startMessage) record = this.recordFromStart(startMessage);
+    if (!record && startMessage) record = recordFromStart(startMessage);
     if (!record) {
       await this.consume(instanceId, messages);
       return;
@@ -733,12 +673,12 @@ export class DurableEngine {
         outbox.push(start.message);
       }
     }
-    if (isTerminal(outcome.status) && record.parent) outbox.push(this.parentNotification(updated));
+    if (isTerminal(outcome.status) && record.parent) outbox.push(parentNotification(updated, this.clock.now()));
     if (outcome.status === 'ContinuedAsNew') {
       updated.executionId = newExecutionId();
       updated.input = outcome.output;
       updated.output = null;
-      outbox.push(this.startMessage(updated));
+      outbox.push(startMessage(updated, this.clock.now()));
     }
     await Promise.all(childRecords.map((child) => this.store.putInstance(child)));
     for (const child of childRecords) this.cacheNewInstance(child);
@@ -833,7 +773,7 @@ export class DurableEngine {
         existing.parent?.instanceId === parentRef.instanceId &&
         existing.parent.executionId === parentRef.executionId &&
         existing.parent.taskScheduleId === parentRef.taskScheduleId;
-      if (same) return { message: this.startMessage(existing) }; // a replayed episode: harmless duplicate
+      if (same) return { message: startMessage(existing, this.clock.now()) }; // a replayed episode: harmless duplicate
       return {
         message: {
           instanceId: parent.instanceId,
@@ -862,28 +802,7 @@ export class DurableEngine {
       completedTime: null,
       parent: parentRef,
     };
-    return { record, message: this.startMessage(record) };
-  }
-
-  private parentNotification(child: InstanceRecord): NewMessage {
-    const parent = child.parent as ParentRef;
-    const completed = child.runtimeStatus === 'Completed';
-    const event: HistoryEvent = completed
-      ? {
-          ...this.baseEvent(EventType.SubOrchestrationInstanceCompleted),
-          TaskScheduledId: parent.taskScheduleId,
-          Result: child.output ?? 'null',
-        }
-      : {
-          ...this.baseEvent(EventType.SubOrchestrationInstanceFailed),
-          TaskScheduledId: parent.taskScheduleId,
-          Reason:
-            child.runtimeStatus === 'Terminated'
-              ? `Sub-orchestration '${child.instanceId}' was terminated: ${child.output ?? ''}`
-              : (child.output ?? `Sub-orchestration '${child.instanceId}' failed`),
-          Details: '',
-        };
-    return { instanceId: parent.instanceId, executionId: parent.executionId, event };
+    return { record, message: startMessage(record, this.clock.now()) };
   }
 
   // ---------------------------------------------------------------- activities and timers
