@@ -213,7 +213,8 @@ export class DurableEngine {
       child?.parent?.instanceId === parent.instanceId &&
       child.parent.executionId === parent.executionId &&
       child.parent.taskScheduleId === created.EventId;
-    if (!child || (!ours && isTerminal(child.runtimeStatus))) {
+    if (!child || !ours) {
+      // Missing, or the id now belongs to another run: start it, or tell the parent the id is taken.
       const start = await this.prepareChild(parent, created);
       if (start.record) {
         await this.store.putInstance(start.record);
