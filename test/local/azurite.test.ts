@@ -18,7 +18,7 @@ describe('Azurite from globalSetup', () => {
 });
 
 describe('startAzurite', () => {
-  it('fails with Azurite's own words when a fixed port is already taken', async () => {
+  it("fails with Azurite's own words when a fixed port is already taken", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const address = blocker.address();
