@@ -37,6 +37,12 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
+    // Plain .js here is CommonJS (the fixture Functions app is loaded with require(), as Azure loads it).
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Tests and local tooling handle untyped JSON all day; the unsafe-* family would only add casts.
     files: ['test/**/*.ts', 'bench/**/*.ts', 'local/**/*.ts'],
     rules: {
