@@ -5,6 +5,7 @@ import {
   complete,
   expectRestError,
   linuxVm,
+  rawRequest,
   startTestEmulator,
   vmWithCollection,
   type TestEmulator,
@@ -38,7 +39,11 @@ describe('DiskRestorePoint', () => {
     expect(drp.sourceResourceId).toBe(
       `/subscriptions/${subscriptionId}/resourceGroups/rg/providers/Microsoft.Compute/disks/vm-list_DataDisk_0`,
     );
-    expect(drp.snapshotAccessState).toBe('Available');
+    // snapshotAccessState is newer than the SDK's model (arm-compute 24 drops it), so read the wire body.
+    const wire = await rawRequest(t.emulator, 'GET', `${drp.id ?? ''}?api-version=2025-04-01`);
+    expect((wire.json as { properties?: { snapshotAccessState?: string } }).properties?.snapshotAccessState).toBe(
+      'Available',
+    );
     expect(drp.encryption?.type).toBe('EncryptionAtRestWithPlatformKey');
     const os = await client.diskRestorePoint.get('rg', collectionName, 'rp1', drpNames[0] ?? '');
     expect(os.osType).toBe('Linux');
