@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // allowOnly stays at vitest's default: false when CI is set.
     pool: 'forks',
+    reporters: ['default', './test/summaryReporter.ts'],
   },
 });
