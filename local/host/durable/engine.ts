@@ -858,11 +858,32 @@ export class DurableEngine {
         }
       }
       if (this.state !== 'running') return; // stopped meanwhile: recovery re-runs it (at least once)
-      await this.enqueue([{ instanceId, executionId, event }]);
+      await this.enqueueWithRetry([{ instanceId, executionId, event }], `the result of '${name}' for '${instanceId}'`);
     } catch (thrown) {
       this.log('error', `durable: activity for '${instanceId}' could not be recorded: ${ensureError(thrown).message}`);
     } finally {
       release();
+    }
+  }
+
+  /**
+   * Records an activity result or a fired timer. Nothing else would ever deliver it again in this
+   * process (recovery runs only at start), so a failed write, e.g. a passing storage error, is retried
+   * with backoff while the runtime runs; a duplicate after a half-done write is dropped on delivery.
+   */
+  private async enqueueWithRetry(messages: readonly NewMessage[], what: string): Promise<void> {
+    for (let delayMs = 1_000; ; delayMs = Math.min(delayMs * 2, 30_000)) {
+      try {
+        await this.enqueue(messages);
+        return;
+      } catch (thrown) {
+        if (this.state !== 'running') return; // the next start's recovery re-runs it
+        this.log(
+          'warn',
+          `durable: ${what} could not be recorded, retrying in ${delayMs / 1000} s: ${ensureError(thrown).message}`,
+        );
+        await new Promise<void>((resolve) => setTimeout(resolve, delayMs).unref());
+      }
     }
   }
 
@@ -873,14 +894,15 @@ export class DurableEngine {
     const timer = this.clock.at(Number.isFinite(fireAt) ? fireAt : this.clock.now(), () => {
       this.timers.delete(key);
       if (this.state !== 'running') return;
-      this.enqueue([
-        {
-          instanceId,
-          executionId,
-          event: { ...this.baseEvent(EventType.TimerFired), TimerId: created.EventId, FireAt: created.FireAt ?? '' },
-        },
-      ]).catch((thrown: unknown) =>
-        this.log('error', `durable: timer of '${instanceId}' could not fire: ${ensureError(thrown).message}`),
+      void this.enqueueWithRetry(
+        [
+          {
+            instanceId,
+            executionId,
+            event: { ...this.baseEvent(EventType.TimerFired), TimerId: created.EventId, FireAt: created.FireAt ?? '' },
+          },
+        ],
+        `a timer of '${instanceId}'`,
       );
     });
     this.timers.set(key, timer);
