@@ -33,6 +33,14 @@ function numberArgs(args: string | undefined, count: number, constraint: string,
 
 const isNumber = (v: string): boolean => v.trim() !== '' && Number.isFinite(Number(v));
 
+/** ASP.NET's int / long constraints: a decimal integer that fits the signed type. */
+function fitsSignedInteger(value: string, bits: 32 | 64): boolean {
+  if (!/^-?\d+$/.test(value)) return false;
+  const n = BigInt(value);
+  const limit = 1n << BigInt(bits - 1);
+  return n >= -limit && n < limit;
+}
+
 function compileConstraint(text: string, template: string): Constraint {
   const m = /^([a-zA-Z]+)(?:\((.*)\))?$/s.exec(text);
   if (!m) throw new Error(`route "${template}": constraint "${text}" is not of the form name or name(args)`);
@@ -40,8 +48,9 @@ function compileConstraint(text: string, template: string): Constraint {
   const args = m[2];
   switch (name) {
     case 'int':
+      return (v) => fitsSignedInteger(v, 32);
     case 'long':
-      return (v) => /^-?\d+$/.test(v);
+      return (v) => fitsSignedInteger(v, 64);
     case 'bool':
       return (v) => /^(true|false)$/i.test(v);
     case 'alpha':

@@ -39,7 +39,8 @@ export function parseSchedule(text: string, field: string): Schedule {
   }
   let cron: Cron;
   try {
-    cron = new Cron(text.trim(), { paused: true, timezone: 'Etc/UTC', mode: '6-part' });
+    // NCRONTAB fires only when the day of the month AND the day of the week both match (croner's default is OR).
+    cron = new Cron(text.trim(), { paused: true, timezone: 'Etc/UTC', mode: '6-part', domAndDow: true });
   } catch (error) {
     throw new Error(`${field}: "${text}" is not a valid NCRONTAB expression (${(error as Error).message})`, {
       cause: error,

@@ -28,6 +28,12 @@ describe('compileRoute', () => {
     expect(route.match('items/-4')).toEqual({ id: '-4' });
     expect(route.match('items/1.5')).toBeUndefined();
     expect(route.match('items/abc')).toBeUndefined();
+    // int is 32-bit and long 64-bit, as in ASP.NET: a value that does not fit does not match.
+    expect(route.match('items/2147483647')).toEqual({ id: '2147483647' });
+    expect(route.match('items/2147483648')).toBeUndefined();
+    expect(route.match('items/-2147483648')).toEqual({ id: '-2147483648' });
+    expect(compileRoute('big/{n:long}').match('big/9223372036854775807')).toEqual({ n: '9223372036854775807' });
+    expect(compileRoute('big/{n:long}').match('big/9223372036854775808')).toBeUndefined();
     const optional = compileRoute('pages/{n:int?}');
     expect(optional.match('pages')).toEqual({});
     expect(optional.match('pages/x')).toBeUndefined();

@@ -14,6 +14,12 @@ describe('parseSchedule', () => {
     expect(iso(weekdaysAtNineThirty(at('2026-01-03T10:00:00Z')))).toBe('2026-01-05T09:30:00.000Z');
   });
 
+  it('fires only when the day of the month and the day of the week both match, as NCRONTAB does', () => {
+    const fridayThe13th = parseSchedule('0 0 0 13 * 5', 'f');
+    // Fridays in January 2026 are the 2nd, 9th, 16th…; the 13th is a Tuesday. The first Friday the 13th is in February.
+    expect(iso(fridayThe13th(at('2026-01-01T00:00:00Z')))).toBe('2026-02-13T00:00:00.000Z');
+  });
+
   it('reads TimeSpan schedules as fixed intervals', () => {
     expect(parseSchedule('00:05:00', 'f')(1_000)).toBe(1_000 + 300_000);
     expect(parseSchedule('1.02:00:00', 'f')(0)).toBe(26 * 3_600_000);
