@@ -153,7 +153,8 @@ export class ComputeEmulatorCore implements EmulatorEnv {
     const rawApiVersion = url.searchParams.get('api-version');
     const apiVersion = rawApiVersion === null ? null : intern(rawApiVersion);
     if (!apiVersion) throw missingApiVersion();
-    if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) throw invalidApiVersion(apiVersion);
+    if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion) || !isCalendarDate(apiVersion.slice(0, 10)))
+      throw invalidApiVersion(apiVersion);
     if (apiVersion.slice(0, 10) < MINIMUM_API_VERSION) throw apiVersionTooOld(MINIMUM_API_VERSION);
     const subscriptionId = match.params.subscriptionId ?? '';
     if (!isGuid(subscriptionId)) throw invalidSubscriptionId(subscriptionId);
@@ -316,4 +317,10 @@ function errorResponse(error: unknown): ArmResponse {
     console.error('compute emulator: unexpected error', error);
   }
   return { status: armError.status, body: armError.body(), headers: armError.extra.headers ?? {} };
+}
+
+/** `2021-13-45` has the shape of an api-version but names no day; ARM refuses it like any unknown version. */
+function isCalendarDate(text: string): boolean {
+  const date = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === text;
 }

@@ -25,6 +25,17 @@ interface ActiveFault {
   remaining: number;
 }
 
+const FAULT_FIELDS = new Set([
+  'method',
+  'pathPattern',
+  'status',
+  'code',
+  'message',
+  'retryAfterSeconds',
+  'times',
+  'phase',
+]);
+
 export function parseFaultSpec(input: unknown): FaultSpec {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new TypeError(
@@ -32,6 +43,13 @@ export function parseFaultSpec(input: unknown): FaultSpec {
     );
   }
   const body = input as Record<string, unknown>;
+  // A misspelt field (e.g. `path` for `pathPattern`) would silently widen the fault to every request.
+  const unknown = Object.keys(body).filter((key) => !FAULT_FIELDS.has(key));
+  if (unknown.length > 0) {
+    throw new TypeError(
+      `fault: unknown field ${unknown.map((k) => `"${k}"`).join(', ')}; allowed: ${[...FAULT_FIELDS].join(', ')}`,
+    );
+  }
   const status = body.status;
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599) {
     throw new RangeError('fault.status must be an integer HTTP status from 200 to 599');
@@ -112,6 +130,7 @@ function defaultCode(status: number): string {
   if (status === 429) return 'TooManyRequests';
   if (status === 409) return 'Conflict';
   if (status === 404) return 'NotFound';
+  if (status === 503) return 'ServiceUnavailable';
   if (status >= 500) return 'InternalServerError';
   return 'BadRequest';
 }

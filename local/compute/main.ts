@@ -192,27 +192,40 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   out(`Clock: ${clock.scale === 1 ? 'real time' : `real time x${clock.scale} (RPO_CLOCK_SCALE)`}`);
 
   let exitCode = 0;
+  let stoppedBy: string | undefined;
   if (fleetFile !== undefined) {
     const started = Date.now();
     out(
       `Applying fleet ${args.fleet} through the ARM API (creation takes simulated time; RPO_CLOCK_SCALE speeds it up)…`,
     );
-    try {
-      const fleet = await loadFleetFile(fleetFile);
-      const applied = await applyFleet(emulator.url, emulator.caPem, fleet, { concurrency: 32 });
-      const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      out(
-        `Fleet ${path.relative(process.cwd(), fleetFile) || fleetFile}: ${applied.ids.length} resources applied (${describeCounts(applied)}) in ${seconds} s`,
-      );
-    } catch (error) {
-      err(error instanceof ValidationError ? error.message : `emulator: fleet failed: ${ensureError(error).message}`);
-      exitCode = 1;
+    const applying = (async (): Promise<number> => {
+      try {
+        const fleet = await loadFleetFile(fleetFile);
+        const applied = await applyFleet(emulator.url, emulator.caPem, fleet, { concurrency: 32 });
+        const seconds = ((Date.now() - started) / 1000).toFixed(1);
+        out(
+          `Fleet ${path.relative(process.cwd(), fleetFile) || fleetFile}: ${applied.ids.length} resources applied (${describeCounts(applied)}) in ${seconds} s`,
+        );
+        return 0;
+      } catch (error) {
+        if (stoppedBy !== undefined) return 0; // the server went away under it on purpose
+        err(error instanceof ValidationError ? error.message : `emulator: fleet failed: ${ensureError(error).message}`);
+        return 1;
+      }
+    })();
+    // Ctrl+C must work while a fleet is still being created (tens of seconds at real time).
+    const first = await Promise.race([applying.then((code) => ({ code })), stopSignal.then((signal) => ({ signal }))]);
+    if ('signal' in first) {
+      stoppedBy = first.signal;
+      out(`${first.signal}: stopping before the fleet was fully applied (applying it again later is idempotent)`);
+    } else {
+      exitCode = first.code;
     }
   } else {
     out('No fleet given (--fleet <file>): serving the state as it is.');
   }
 
-  if (exitCode === 0) {
+  if (exitCode === 0 && stoppedBy === undefined) {
     out('Ready. Stop with Ctrl+C (SIGINT) or SIGTERM.');
     const signal = await stopSignal;
     out(`${signal}: stopping`);

@@ -38,6 +38,8 @@ describe('ComputeEmulatorCore (ARM rules every operation shares)', () => {
     expect(missing.json).toMatchObject({ error: { code: 'MissingApiVersionParameter' } });
     const malformed = await rawRequest(t.emulator, 'GET', collections(sub, '?api-version=latest'));
     expect(malformed.json).toMatchObject({ error: { code: 'InvalidApiVersionParameter' } });
+    const noSuchDay = await rawRequest(t.emulator, 'GET', collections(sub, '?api-version=2021-13-45'));
+    expect(noSuchDay.json).toMatchObject({ error: { code: 'InvalidApiVersionParameter' } });
   });
 
   it('answers an unknown route with 501 NotImplemented in CloudError shape', async () => {

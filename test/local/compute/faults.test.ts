@@ -38,6 +38,14 @@ describe('parseFaultSpec', () => {
   });
 });
 
+describe('parseFaultSpec refusals', () => {
+  it('refuses an unknown field, which would otherwise widen the fault to every request', () => {
+    expect(() => parseFaultSpec({ path: '/restorePoints/', status: 500 })).toThrow(
+      /unknown field "path"; allowed: method, pathPattern/,
+    );
+  });
+});
+
 describe('FaultInjector', () => {
   it('matches by method and case-insensitive path pattern, and is used up after `times`', () => {
     const faults = new FaultInjector();
@@ -46,7 +54,7 @@ describe('FaultInjector', () => {
     expect(faults.match('GET', '/x/disks/d', 'request')).toBeUndefined();
     const first = faults.match('GET', '/x/virtualMachines/vm', 'request');
     expect(first?.status).toBe(503);
-    expect(first?.code).toBe('InternalServerError');
+    expect(first?.code).toBe('ServiceUnavailable');
     expect(faults.match('GET', '/x/virtualMachines/vm', 'request')).toBeDefined();
     expect(faults.match('GET', '/x/virtualMachines/vm', 'request')).toBeUndefined();
     expect(faults.size).toBe(0);

@@ -120,6 +120,21 @@ describe('main (in process)', () => {
     expect(errors.join('\n')).toContain('--fleet no/such/fleet.json: no such file');
   });
 
+  it('stops at once on a signal that comes while the fleet is still being applied', async () => {
+    const lines: string[] = [];
+    const state = await mkdtemp(path.join(tmpdir(), 'rpo-emu-stop-'));
+    const started = Date.now();
+    const code = await main(['--port', '0', '--state-dir', state, '--fleet', 'local/fleets/demo.json'], {
+      out: (line) => lines.push(line),
+      err: (line) => lines.push(line),
+      stopSignal: new Promise((resolve) => setTimeout(() => resolve('SIGINT'), 500)),
+    });
+    expect(code).toBe(0);
+    expect(lines.join('\n')).toContain('SIGINT: stopping before the fleet was fully applied');
+    // At real time the demo fleet takes about a minute to create; the stop must not wait for it.
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
   it('refuses a bad RPO_CLOCK_SCALE with exit code 2', async () => {
     const errors: string[] = [];
     const code = await main([], {
