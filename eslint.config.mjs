@@ -74,6 +74,10 @@ export default tseslint.config(
         { name: 'setImmediate', message: 'orchestrators must be deterministic' },
         { name: 'fetch', message: 'do I/O in an activity' },
         { name: 'process', message: 'pass configuration as input' },
+        { name: 'globalThis', message: 'orchestrators must be deterministic: no global escape hatches' },
+        { name: 'crypto', message: 'use context.df.newGuid' },
+        { name: 'performance', message: 'use context.df.currentUtcDateTime' },
+        { name: 'queueMicrotask', message: 'orchestrators must be deterministic' },
       ],
       'no-restricted-syntax': [
         'error',
@@ -84,6 +88,10 @@ export default tseslint.config(
         {
           selector: "MemberExpression[object.name='Date'][property.name='now']",
           message: 'use context.df.currentUtcDateTime',
+        },
+        {
+          selector: "CallExpression[callee.name='Date']",
+          message: 'Date() is the current time as text: use context.df.currentUtcDateTime',
         },
         { selector: "MemberExpression[object.name='Math'][property.name='random']", message: 'use context.df.newGuid' },
         {
