@@ -91,7 +91,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   }
 
   const rawScale = setting('RPO_CLOCK_SCALE');
-  const clockScale = rawScale === undefined ? 1 : Number(rawScale);
+  // Decimal only: Number() would also read "0x10" or "1e3", which nobody means as a clock speed.
+  const clockScale = rawScale === undefined ? 1 : /^\d+(\.\d+)?$/.test(rawScale) ? Number(rawScale) : NaN;
   if (!Number.isFinite(clockScale) || clockScale <= 0) {
     problem('RPO_CLOCK_SCALE', 'positive-number', 'must be a number > 0 (1 = real time, 3600 = an hour a second)');
   }

@@ -28,6 +28,8 @@ export const MIN_START_WINDOW_MINUTES = 5;
 export const INSTANT_ACCESS_MINUTES = { min: 60, max: 300 } as const;
 /** Highest data disk LUN Azure assigns. */
 export const MAX_LUN = 63;
+/** Ten years: a larger age is a typo, not a retention period (and would overflow date arithmetic). */
+export const MAX_RETENTION_DAYS = 3650;
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** Azure resource group names; ASCII only, like lib/armIds, so that look-alike characters cannot pass. */
@@ -91,7 +93,7 @@ const retentionSchema = z
         `must be at most ${MAX_RESTORE_POINTS_PER_VM} (Azure keeps at most ${MAX_RESTORE_POINTS_PER_VM} restore points per VM)`,
       )
       .optional(),
-    maxAgeDays: z.int().min(1).optional(),
+    maxAgeDays: z.int().min(1).max(MAX_RETENTION_DAYS).optional(),
   })
   .refine(
     (r) => r.count !== undefined || r.maxAgeDays !== undefined,

@@ -202,7 +202,10 @@ export function toOutcomeEntity(outcome: Outcome): OutcomeEntity {
   }
   if (outcome.excludedDisks !== undefined) {
     entity.excludedDisks = fitJsonArray(
-      outcome.excludedDisks.map((d) => ({ id: truncateText(d.id, 2000), reason: truncateText(d.reason, 2000) })),
+      outcome.excludedDisks.map((d) => ({
+        id: truncateText(redactSecrets(d.id), 2000),
+        reason: truncateText(redactSecrets(d.reason), 2000),
+      })),
       (n) => ({ id: '', reason: `[${n} more excluded disks truncated]` }),
     );
   }

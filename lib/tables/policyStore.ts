@@ -142,7 +142,11 @@ export class PolicyStore<P extends PolicyDocument = PolicyDocument> {
 function assertName(name: unknown, field: string): asserts name is string {
   if (typeof name !== 'string' || !POLICY_NAME.test(name)) {
     throw new ValidationError('policy', [
-      { field, rule: 'policy-name', message: `must match [a-z0-9-]{1,40}, got ${JSON.stringify(name)}` },
+      {
+        field,
+        rule: 'name-format',
+        message: `must be 1-40 characters of a-z, 0-9 and "-", got ${JSON.stringify(name)}`,
+      },
     ]);
   }
 }

@@ -161,6 +161,7 @@ describe('loadConfig', () => {
     ],
     ['a clock scale that is not a number', { RPO_CLOCK_SCALE: 'fast' }, 'RPO_CLOCK_SCALE', 'positive-number'],
     ['a negative clock scale', { RPO_CLOCK_SCALE: '-1' }, 'RPO_CLOCK_SCALE', 'positive-number'],
+    ['a hexadecimal clock scale', { RPO_CLOCK_SCALE: '0x10' }, 'RPO_CLOCK_SCALE', 'positive-number'],
     ['an infinite clock scale', { RPO_CLOCK_SCALE: 'Infinity' }, 'RPO_CLOCK_SCALE', 'positive-number'],
     ['a task hub of 2 characters', { RPO_TASK_HUB: 'ab' }, 'RPO_TASK_HUB', 'task-hub-name'],
     ['a task hub of 46 characters', { RPO_TASK_HUB: 'a'.repeat(46) }, 'RPO_TASK_HUB', 'task-hub-name'],

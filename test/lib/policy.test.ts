@@ -358,6 +358,12 @@ describe('parsePolicy', () => {
       '500 restore points per VM',
     ],
     ['a retention age of 0 days', withFields({ retention: { maxAgeDays: 0 } }), 'retention.maxAgeDays', 'minimum'],
+    [
+      'a retention age over ten years',
+      withFields({ retention: { maxAgeDays: 3651 } }),
+      'retention.maxAgeDays',
+      'maximum',
+    ],
     ['a LUN of 64', withFields({ excludeDisks: { luns: [64] } }), 'excludeDisks.luns[0]', 'maximum', 'at most 63'],
     ['a negative LUN', withFields({ excludeDisks: { luns: [-1] } }), 'excludeDisks.luns[0]', 'minimum'],
     ['a fractional LUN', withFields({ excludeDisks: { luns: [1.5] } }), 'excludeDisks.luns[0]', 'integer'],

@@ -130,10 +130,21 @@ describe('OutcomeStore', () => {
       'GET https://md-abc.blob.core.windows.net/x/abcd?sv=2018-03-28&sr=b&si=1&sig=S3cr3tSig%2Fxyz%3D failed; ' +
       'conn AccountKey=QUJDREVGRw==; auth Bearer eyJ0eXAiOiJKV1Qi.payload.sig; also sig=another';
     await store.writeOutcomes([
-      outcome(vmId, 1, { status: 'Failed', errorMessage: secretMessage, warnings: [secretMessage] }),
+      outcome(vmId, 1, {
+        status: 'Failed',
+        errorMessage: secretMessage,
+        warnings: [secretMessage],
+        excludedDisks: [{ id: 'disk-1', reason: secretMessage }],
+      }),
     ]);
     const [back] = await store.listOutcomesForVm(vmId);
-    for (const text of [back?.errorMessage ?? '', ...(back?.warnings ?? [])]) {
+    const texts = [
+      back?.errorMessage ?? '',
+      ...(back?.warnings ?? []),
+      ...(back?.excludedDisks ?? []).map((d) => d.reason),
+    ];
+    expect(texts).toHaveLength(3);
+    for (const text of texts) {
       expect(text).not.toMatch(/S3cr3tSig|QUJDREVGRw|eyJ0eXAi|another/);
       expect(text).toContain('https://md-abc.blob.core.windows.net/x/abcd?<redacted>');
     }

@@ -96,8 +96,10 @@ describe('PolicyStore', () => {
   });
 
   it('refuses a bad policy name, naming the field, and createOnly together with ifMatch', async () => {
-    await expect(store.upsert(policy('Bad Name'))).rejects.toThrow(/policy\.name: must match \[a-z0-9-\]\{1,40\}/);
-    await expect(store.get('a/b')).rejects.toThrow(/\[policy-name\]/);
+    await expect(store.upsert(policy('Bad Name'))).rejects.toThrow(
+      /policy\.name: must be 1-40 characters of a-z, 0-9 and "-".*\[name-format\]/,
+    );
+    await expect(store.get('a/b')).rejects.toThrow(/\[name-format\]/);
     await expect(store.upsert(policy('x'), { createOnly: true, ifMatch: '*' })).rejects.toThrow(
       /ifMatch: cannot be combined/,
     );
