@@ -110,7 +110,9 @@ export async function startComputeEmulator(options: ComputeEmulatorOptions = {})
         server.closeAllConnections();
       });
       core.stop();
-      await save();
+      await saving;
+      // The final save is the one a restart depends on: its failure goes to the caller, quiet or not.
+      if (snapshotPath) await writeSnapshot(snapshotPath, core.snapshot());
     },
   };
 }

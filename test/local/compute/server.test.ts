@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,6 +45,15 @@ describe('startComputeEmulator', () => {
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
+  });
+
+  it('reports a snapshot that cannot be written when it stops, even when quiet', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rpo-snapshot-'));
+    const snapshotPath = path.join(dir, 'compute.json');
+    const emulator = await startTestEmulator({}, { snapshotPath, certDir: dir });
+    // A directory where the snapshot file should go: the final write fails.
+    await mkdir(snapshotPath);
+    await expect(emulator.emulator.stop()).rejects.toThrow();
   });
 
   it('keeps the fleet across a restart with a snapshot, and finishes operations that were running', async () => {
