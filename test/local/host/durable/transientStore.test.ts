@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../../local/clock';
 import { createMemoryStore, type DurableStore } from '../../../../local/host/durable';
 import { EventType } from '../../../../local/host/durable/protocol';
-import { runToEnd, startRuntime } from './harness';
+import { eventually, startRuntime } from './harness';
 
 /**
  * A store whose `addMessages` fails once for the first batch that carries an event of `type`, as a
@@ -44,7 +44,9 @@ describe('Durable engine with a passing storage error', () => {
     const t = await startRuntime(store, { clock: new ManualClock('2026-08-01T00:00:00Z') });
     try {
       const id = await t.start('timerOrch', 5);
-      const status = await runToEnd(t, id, '1m', 300);
+      await eventually(async () => (await t.status(id)).runtimeStatus === 'Running', 'the timer to be created');
+      await t.clock.advance('10m'); // the timer fires; recording it fails once and is retried in real time
+      const status = await t.wait(id, 15_000);
       expect(status.runtimeStatus).toBe('Completed');
       expect(store.failures).toBe(1);
     } finally {
