@@ -5,7 +5,8 @@
  * going, or while the host was behind, are caught up by one past-due invocation; a monitored
  * schedule whose occurrence passed while the host was down runs once, past due, at startup).
  */
-import { Cron } from 'croner';
+import { parseNcrontab } from '../../../lib/ncrontab';
+import { nextSlotAfter } from '../../../lib/schedule';
 import type { Clock, ClockTimer } from '../../clock';
 import { InvocationError, type InvocationResult } from '../core/invoke';
 import type { RegisteredFunction } from '../core/registry';
@@ -37,16 +38,20 @@ export function parseSchedule(text: string, field: string): Schedule {
       `${field}: "${text}" must be a 6-field NCRONTAB expression ({second} {minute} {hour} {day} {month} {day-of-week}) or a TimeSpan hh:mm:ss`,
     );
   }
-  let cron: Cron;
+  // The project's own NCRONTAB reading (lib/ncrontab), the one policies use: day-of-month AND
+  // day-of-week, no Quartz extensions, exactly as the Functions host reads a timer schedule.
+  const schedule = { cron: text.trim() };
   try {
-    // NCRONTAB fires only when the day of the month AND the day of the week both match (croner's default is OR).
-    cron = new Cron(text.trim(), { paused: true, timezone: 'Etc/UTC', mode: '6-part', domAndDow: true });
+    parseNcrontab(schedule.cron);
   } catch (error) {
     throw new Error(`${field}: "${text}" is not a valid NCRONTAB expression (${(error as Error).message})`, {
       cause: error,
     });
   }
-  return (after) => cron.nextRun(new Date(after))?.getTime();
+  return (after) => {
+    const next = nextSlotAfter(schedule, after);
+    return next === undefined ? undefined : Date.parse(next);
+  };
 }
 
 export interface TimerInfoJson {
