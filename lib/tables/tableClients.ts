@@ -22,61 +22,7 @@ function settingsError(field: string, rule: string, message: string): Validation
   return new ValidationError('storage settings', [{ field, rule, message }]);
 }
 
-/**
- * Reads the app's storage connection the way the Functions host does: `{prefix}` as a connection string,
- * else `{prefix}__tableServiceUri`, else `{prefix}__accountName` (public cloud). For identity, a
- * user-assigned identity is picked by `{prefix}__clientId`, else `AZURE_CLIENT_ID`.
- * The connection string is never part of an error message: it may hold a key.
- */
-export function tableStorageSettingsFromEnv(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-  prefix = 'AzureWebJobsStorage',
-  makeCredential: (clientId: string | undefined) => TokenCredential = defaultCredential,
-): TableStorageSettings {
-  const connectionString = env[prefix]?.trim();
-  if (connectionString) return { kind: 'connectionString', connectionString };
-  const clientId = env[`${prefix}__clientId`]?.trim() || env.AZURE_CLIENT_ID?.trim() || undefined;
-  const uri = env[`${prefix}__tableServiceUri`]?.trim();
-  if (uri) {
-    let parsed: URL;
-    try {
-      parsed = new URL(uri);
-    } catch {
-      throw settingsError(
-        `${prefix}__tableServiceUri`,
-        'url',
-        'must be an absolute URL such as https://<account>.table.core.windows.net',
-      );
-    }
-    if (parsed.search !== '') {
-      // A SAS in the URI would be a secret in plain app settings; identity settings never need one.
-      throw settingsError(`${prefix}__tableServiceUri`, 'no-query', 'must not carry a query string (no SAS tokens)');
-    }
-    return { kind: 'identity', tableServiceUri: uri.replace(/\/+$/, ''), credential: makeCredential(clientId) };
-  }
-  const account = env[`${prefix}__accountName`]?.trim();
-  if (account) {
-    if (!/^[a-z0-9]{3,24}$/.test(account)) {
-      throw settingsError(
-        `${prefix}__accountName`,
-        'storage-account-name',
-        'must be 3-24 lower-case letters and digits',
-      );
-    }
-    return {
-      kind: 'identity',
-      tableServiceUri: `https://${account}.table.core.windows.net`,
-      credential: makeCredential(clientId),
-    };
-  }
-  throw settingsError(
-    prefix,
-    'required',
-    `set ${prefix} (connection string) or ${prefix}__tableServiceUri / __accountName`,
-  );
-}
-
-/** The same settings from an already parsed app config (`loadConfig().storage`), so they are read once. */
+/** Table settings from the parsed app config (`loadConfig().storage`): lib/config is the one reader of the storage settings. */
 export function tableStorageSettingsFromConfig(
   storage: StorageConfig,
   makeCredential: (clientId: string | undefined) => TokenCredential = defaultCredential,

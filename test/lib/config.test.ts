@@ -185,6 +185,11 @@ describe('loadConfig', () => {
     ['a SAS without an endpoint', { AzureWebJobsStorage: 'SharedAccessSignature=sv=1&sig=abc' }, 'AzureWebJobsStorage'],
     ['an upper-case account name', { AzureWebJobsStorage__accountName: 'RpoProd' }, 'AzureWebJobsStorage__accountName'],
     [
+      'a table service URI carrying a SAS',
+      { AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net/?sv=1&sig=SECRET' },
+      'AzureWebJobsStorage__tableServiceUri',
+    ],
+    [
       'an http table service URI',
       { AzureWebJobsStorage__tableServiceUri: 'http://x.table.core.windows.net' },
       'AzureWebJobsStorage__tableServiceUri',

@@ -7,7 +7,6 @@ import {
   openRpoTables,
   TABLE_NAMES,
   tableStorageSettingsFromConfig,
-  tableStorageSettingsFromEnv,
 } from '../../../lib/tables/tableClients';
 import { loadConfig } from '../../../lib/config';
 
@@ -20,64 +19,6 @@ class UnusedCredential implements TokenCredential {
     return Promise.reject(new Error('no token in this test'));
   }
 }
-
-describe('tableStorageSettingsFromEnv', () => {
-  const credential = new UnusedCredential();
-  const make = (clientId: string | undefined): TokenCredential => {
-    made.push(clientId);
-    return credential;
-  };
-  const made: (string | undefined)[] = [];
-
-  it('prefers the connection string', () => {
-    expect(tableStorageSettingsFromEnv({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' })).toEqual({
-      kind: 'connectionString',
-      connectionString: 'UseDevelopmentStorage=true',
-    });
-  });
-
-  it('uses the table service URI with a credential for the configured client id', () => {
-    const settings = tableStorageSettingsFromEnv(
-      {
-        AzureWebJobsStorage__tableServiceUri: 'https://acct.table.core.windows.net/',
-        AzureWebJobsStorage__clientId: 'client-1',
-      },
-      'AzureWebJobsStorage',
-      make,
-    );
-    expect(settings).toEqual({ kind: 'identity', tableServiceUri: 'https://acct.table.core.windows.net', credential });
-    expect(made.at(-1)).toBe('client-1');
-  });
-
-  it('builds the URI from the account name, picking the identity from AZURE_CLIENT_ID', () => {
-    const settings = tableStorageSettingsFromEnv(
-      { AzureWebJobsStorage__accountName: 'rpostore', AZURE_CLIENT_ID: 'uami' },
-      'AzureWebJobsStorage',
-      make,
-    );
-    expect(settings).toMatchObject({ kind: 'identity', tableServiceUri: 'https://rpostore.table.core.windows.net' });
-    expect(made.at(-1)).toBe('uami');
-  });
-
-  it('refuses missing, malformed and SAS-bearing settings, naming the setting', () => {
-    expect(() => tableStorageSettingsFromEnv({})).toThrow(/AzureWebJobsStorage: set AzureWebJobsStorage/);
-    expect(() =>
-      tableStorageSettingsFromEnv({ AzureWebJobsStorage__tableServiceUri: 'not a url' }, undefined, make),
-    ).toThrow(/AzureWebJobsStorage__tableServiceUri: must be an absolute URL/);
-    const sas = 'https://acct.table.core.windows.net/?sv=1&sig=SECRET';
-    expect(() => tableStorageSettingsFromEnv({ AzureWebJobsStorage__tableServiceUri: sas }, undefined, make)).toThrow(
-      /must not carry a query string/,
-    );
-    try {
-      tableStorageSettingsFromEnv({ AzureWebJobsStorage__tableServiceUri: sas }, undefined, make);
-    } catch (error) {
-      expect(String(error)).not.toContain('SECRET');
-    }
-    expect(() =>
-      tableStorageSettingsFromEnv({ AzureWebJobsStorage__accountName: 'Bad_Name' }, undefined, make),
-    ).toThrow(/__accountName: must be 3-24/);
-  });
-});
 
 describe('tableStorageSettingsFromConfig', () => {
   it('takes the storage of a parsed app config: connection string, Azurite or identity', () => {
