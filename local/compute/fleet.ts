@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { ensureError } from '../../lib/errors';
 import { ValidationError, parseWith, rule } from '../../lib/validation';
 import { EMULATOR_TAGS } from './simulation';
+import { DISK_SKUS } from './handlers/disks';
 
 // ---------------------------------------------------------------------------------------------------------------
 // File format
@@ -31,15 +32,6 @@ const name = (pattern: RegExp, what: string) =>
 
 const tags = z.record(z.string().min(1).max(512), z.string().max(256));
 
-export const DISK_SKUS = [
-  'Standard_LRS',
-  'Premium_LRS',
-  'StandardSSD_LRS',
-  'UltraSSD_LRS',
-  'Premium_ZRS',
-  'StandardSSD_ZRS',
-  'PremiumV2_LRS',
-] as const;
 
 export const CACHING = ['None', 'ReadOnly', 'ReadWrite'] as const;
 

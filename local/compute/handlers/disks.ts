@@ -46,7 +46,8 @@ const CREATE_OPTIONS = [
   'CopyFromSanSnapshot',
 ] as const;
 
-const SKUS = [
+/** Disk SKUs the emulator accepts (the fleet file format offers the same list). */
+export const DISK_SKUS = [
   'Standard_LRS',
   'Premium_LRS',
   'StandardSSD_LRS',
@@ -103,7 +104,7 @@ export function readDiskBody(body: unknown): DiskSpec {
   const root = objectBody(body);
   const location = requiredLocation(root);
   const sku = optionalObject(root, 'sku', 'sku');
-  const skuName = sku ? optionalEnum(sku, 'name', 'sku.name', SKUS) : undefined;
+  const skuName = sku ? optionalEnum(sku, 'name', 'sku.name', DISK_SKUS) : undefined;
   const zones = optionalArray(root, 'zones', 'zones')?.map(String);
   const tags = tagsOf(root);
   const properties = optionalObject(root, 'properties', 'properties') ?? {};
