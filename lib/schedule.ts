@@ -35,6 +35,8 @@ function isEveryHours(schedule: Schedule): schedule is EveryHoursSchedule {
   return 'everyHours' in schedule;
 }
 
+const UTC_ZONES = new Set(['UTC', 'ETC/UTC', 'GMT', 'ETC/GMT', 'ETC/UCT', 'UCT', 'ZULU', 'ETC/ZULU']);
+
 function zoneOf(schedule: CronSchedule): string {
   return schedule.timeZone ?? 'UTC';
 }
@@ -132,6 +134,12 @@ export function nextSlotAfter(schedule: Schedule, ms: number): string | undefine
   if (isEveryHours(schedule)) {
     const period = schedule.everyHours * HOUR_MS;
     return new Date((Math.floor(ms / period) + 1) * period).toISOString();
+  }
+  // In UTC the wall clock is the instant: no DST, no margin, no conversion. This is what a host timer
+  // (`* * * * * *`, once a second) asks for every time it fires, so it must cost microseconds.
+  if (UTC_ZONES.has(zoneOf(schedule).toUpperCase())) {
+    const next = nextWallClockTime(compile(schedule.cron), ms, SEARCH_DAYS);
+    return next === undefined ? undefined : new Date(next).toISOString();
   }
   // Widening windows: cheap for dense schedules, still bounded for `29 Feb on a Monday`.
   const limitMs = ms + SEARCH_DAYS * DAY_MS;
