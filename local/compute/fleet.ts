@@ -32,7 +32,6 @@ const name = (pattern: RegExp, what: string) =>
 
 const tags = z.record(z.string().min(1).max(512), z.string().max(256));
 
-
 export const CACHING = ['None', 'ReadOnly', 'ReadWrite'] as const;
 
 const diskSpec = z.strictObject({
