@@ -101,6 +101,9 @@ const PERMANENT_CODES = new Set(
   ].map(lc),
 );
 
+/** Statuses that answer the request's form, not the service's state: the same request fails again. */
+const NEVER_ON_RETRY_STATUSES = new Set([501, 505]);
+
 const NETWORK_ERROR_CODES = new Set([
   'ECONNRESET',
   'ETIMEDOUT',
@@ -141,6 +144,9 @@ export function classifyArmResponse(response: ArmResponseLike, options: Classify
     return { kind: 'throttled', status, retryAfterSeconds: Math.max(1, retryAfter), source, policy, code, message };
   }
   if (status === 404) return { kind: 'notFound', status, code, message };
+  // 501 Not Implemented and 505 HTTP Version Not Supported say the request itself can never work: whatever code
+  // the body carries (or none, which would read as InternalServerError), retrying the same call cannot help.
+  if (NEVER_ON_RETRY_STATUSES.has(status)) return { kind: 'permanent', status, code, message };
 
   const byCode = classifyCode(code, message);
   if (byCode === 'transient') {
@@ -149,7 +155,7 @@ export function classifyArmResponse(response: ArmResponseLike, options: Classify
   if (byCode === 'permanent') return { kind: 'permanent', status, code, message };
   if (byCode === 'notFound') return { kind: 'notFound', status, code, message };
 
-  if (status === 408 || (status >= 500 && status !== 501 && status !== 505)) {
+  if (status === 408 || status >= 500) {
     return { kind: 'transient', status, code, message, retryAfterSeconds: retryAfterSeconds(headers, options) };
   }
   return { kind: 'permanent', status, code, message };
@@ -394,8 +400,12 @@ function defaultCode(status: number): string {
       return 'Conflict';
     case 429:
       return 'TooManyRequests';
+    case 501:
+      return 'NotImplemented';
     case 503:
       return 'ServiceUnavailable';
+    case 505:
+      return 'HttpVersionNotSupported';
     default:
       return status >= 500 ? 'InternalServerError' : `Http${status}`;
   }

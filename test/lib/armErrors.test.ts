@@ -7,6 +7,7 @@ import {
   type PipelineResponse,
   RestError,
 } from '@azure/core-rest-pipeline';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   classifyArmResponse,
@@ -212,6 +213,43 @@ describe('classifyArmResponse', () => {
     expect(classifyArmResponse({ status: 501, body: cloudError('NotImplemented', 'nope') }).kind).toBe('permanent');
   });
 
+  it.each([
+    [501, 'NotImplemented'],
+    [505, 'HttpVersionNotSupported'],
+  ])('treats HTTP %i without an error body as permanent, with code %s', (status, code) => {
+    expect(classifyArmResponse({ status })).toEqual({ kind: 'permanent', status, code, message: `HTTP ${status}` });
+    expect(classifyArmResponse({ status, body: '' })).toMatchObject({ kind: 'permanent', code });
+    expect(classifyArmResponse({ status, body: { error: { message: 'no code here' } } })).toMatchObject({
+      kind: 'permanent',
+      code,
+      message: 'no code here',
+    });
+  });
+
+  it('treats every 501 and 505 as permanent, whatever body, code and headers come with it', () => {
+    const code = fc.oneof(
+      fc.constantFrom('InternalServerError', 'InternalError', 'ServiceUnavailable', 'RetryableError', 'Conflict'),
+      fc.constantFrom('OperationNotAllowed', 'VMRestorePointClientError', 'NotImplemented', 'TooManyRequests'),
+      fc.string(),
+    );
+    const message = fc.oneof(fc.constant('Please try again later (concurrent operation)'), fc.string());
+    const body = fc.oneof(
+      fc.constant(undefined),
+      fc.string(),
+      fc.constant({}),
+      message.map((m) => ({ error: { message: m } })),
+      fc.tuple(code, message).map(([c, m]) => ({ error: { code: c, message: m } })),
+      fc.tuple(code, message).map(([c, m]) => cloudError(c, m)),
+      fc.tuple(code, message).map(([c, m]) => ({ code: c, message: m })),
+    );
+    const headers = fc.option(fc.record({ 'Retry-After': fc.nat({ max: 3600 }).map(String) }), { nil: undefined });
+    fc.assert(
+      fc.property(fc.constantFrom(501, 505), body, headers, (status, b, h) => {
+        expect(classifyArmResponse({ status, body: b, headers: h }).kind).toBe('permanent');
+      }),
+    );
+  });
+
   it('treats a 400 with an unknown code as permanent and keeps code and message', () => {
     expect(
       classifyArmResponse({ status: 400, body: { error: { code: 'InvalidThing', message: 'bad', details: [] } } }),
@@ -278,6 +316,30 @@ describe('classifyError', () => {
       },
     });
     expect(classifyError(error)).toMatchObject({ kind: 'throttled', retryAfterSeconds: 30, source: 'arm' });
+  });
+
+  it.each([501, 505])('treats a RestError with status %i and no body as permanent', (status) => {
+    const withoutResponse = new RestError('Not Implemented', { statusCode: status });
+    expect(classifyError(withoutResponse)).toMatchObject({ kind: 'permanent', status });
+    const emptyBody = new RestError('Not Implemented', {
+      statusCode: status,
+      response: {
+        status,
+        headers: createHttpHeaders({ 'Retry-After': '5' }),
+        bodyAsText: '',
+        request: undefined as unknown as PipelineRequest,
+      },
+    });
+    expect(classifyError(emptyBody)).toMatchObject({ kind: 'permanent', status });
+    const noBodyAsText = new RestError('Not Implemented', {
+      statusCode: status,
+      response: {
+        status,
+        headers: createHttpHeaders(),
+        request: undefined as unknown as PipelineRequest,
+      },
+    });
+    expect(classifyError(noBodyAsText)).toMatchObject({ kind: 'permanent', status });
   });
 
   it.each(['ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN'])(
