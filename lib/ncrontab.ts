@@ -3,16 +3,18 @@ import { CronPattern } from 'croner';
 /**
  * NCRONTAB as Azure Functions timers read it: exactly six fields
  * `{second} {minute} {hour} {day} {month} {day-of-week}`, each a `*`, a number, a range `a-b`,
- * a step `*\/n` or `a-b/n`, or a comma list of those; month and day-of-week also take English
- * three-letter names. Day-of-month and day-of-week must BOTH match (NCrontab's rule, unlike
- * Vixie cron's OR). croner's extensions (`L`, `W`, `#`, `?`, `@daily`, a year field) are refused,
- * so that a policy means the same thing here as in any Azure tool that reads NCRONTAB.
+ * a step `*\/n`, `a-b/n` or `a/n` (NCrontab: `a` to the field's maximum, every n), or a comma list of
+ * those; month and day-of-week also take English names (`Jan`, `January`, `Mon`, `Monday`, in any
+ * case). Day-of-month and day-of-week must BOTH match (NCrontab's rule, unlike Vixie cron's OR).
+ * croner's extensions (`L`, `W`, `#`, `?`, `@daily`, a year field) are refused, so that a policy
+ * means the same thing here as in any Azure tool that reads NCRONTAB.
  */
 
 interface FieldSpec {
   readonly name: string;
   readonly min: number;
   readonly max: number;
+  /** Full English names, first = `min`. NCrontab (like .NET) compares their first three letters. */
   readonly names?: readonly string[];
 }
 
@@ -25,9 +27,27 @@ const FIELDS: readonly FieldSpec[] = [
     name: 'month',
     min: 1,
     max: 12,
-    names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'],
+    names: [
+      'JANUARY',
+      'FEBRUARY',
+      'MARCH',
+      'APRIL',
+      'MAY',
+      'JUNE',
+      'JULY',
+      'AUGUST',
+      'SEPTEMBER',
+      'OCTOBER',
+      'NOVEMBER',
+      'DECEMBER',
+    ],
   },
-  { name: 'day-of-week', min: 0, max: 6, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
+  {
+    name: 'day-of-week',
+    min: 0,
+    max: 6,
+    names: ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'],
+  },
 ];
 
 /** Why an expression is not NCRONTAB, in words an operator can act on. */
@@ -53,6 +73,11 @@ export interface Ncrontab {
   matchesDay(dayNumber: number): boolean;
 }
 
+/**
+ * A number, or a name: NCrontab reads any word by its first three letters (`Monkey` is Monday), so we
+ * accept exactly the words whose meaning that leaves beyond doubt: the three-letter abbreviation, the
+ * full name, or anything between (`Tues`, `Sept`), in any case; other words are refused.
+ */
 function parseValue(text: string, spec: FieldSpec): number {
   if (/^\d+$/.test(text)) {
     const n = Number(text);
@@ -61,16 +86,24 @@ function parseValue(text: string, spec: FieldSpec): number {
     }
     return n;
   }
-  const index = spec.names?.indexOf(text.toUpperCase()) ?? -1;
+  const word = text.toUpperCase();
+  const index = word.length >= 3 ? (spec.names?.findIndex((name) => name.startsWith(word)) ?? -1) : -1;
   if (index >= 0) return index + spec.min;
   if (/^[LW#?]|[LW#?]$|#/i.test(text)) {
     throw new NcrontabError(`${spec.name} uses '${text}': NCRONTAB has no L, W, # or ? (those are Quartz extensions)`);
   }
-  const hint = spec.names ? ` or a name such as ${spec.names[0]}` : '';
+  const first = spec.names?.[0];
+  const hint =
+    first === undefined ? '' : ` or a name such as ${first.slice(0, 3)} or ${first[0]}${first.slice(1).toLowerCase()}`;
   throw new NcrontabError(`${spec.name} value '${text}' is not a number${hint}`);
 }
 
-function checkItem(item: string, spec: FieldSpec): void {
+/**
+ * Checks one comma-separated item and rewrites it in numbers only, as `a`, `a-b` or `a-b/n`, so that
+ * croner has nothing left to read its own way: names become numbers, `*` becomes `min-max`, and a
+ * step on a single value (`5/15`) becomes NCrontab's `5-max/15`.
+ */
+function normalizeItem(item: string, spec: FieldSpec): string {
   const [range, step, extra] = item.split('/');
   if (range === undefined || range === '' || extra !== undefined) {
     throw new NcrontabError(`${spec.name} item '${item}' is not a value, a range or a step`);
@@ -78,7 +111,11 @@ function checkItem(item: string, spec: FieldSpec): void {
   if (step !== undefined && (!/^\d+$/.test(step) || Number(step) === 0)) {
     throw new NcrontabError(`${spec.name} step '${step}' must be a whole number of at least 1`);
   }
-  if (range === '*') return;
+  const every = step === undefined ? 1 : Number(step);
+  // croner refuses a step longer than the field; NCrontab takes it, and it selects the start alone.
+  const span = (from: number, to: number): string =>
+    from === to || from + every > to ? String(from) : every === 1 ? `${from}-${to}` : `${from}-${to}/${every}`;
+  if (range === '*') return span(spec.min, spec.max);
   const bounds = range.split('-');
   if (bounds.length > 2 || bounds.some((b) => b === '')) {
     throw new NcrontabError(`${spec.name} range '${range}' must look like a-b`);
@@ -87,9 +124,8 @@ function checkItem(item: string, spec: FieldSpec): void {
   if (to !== undefined && from > to) {
     throw new NcrontabError(`${spec.name} range '${range}' runs backwards (${from} > ${to})`);
   }
-  if (step !== undefined && to === undefined) {
-    throw new NcrontabError(`${spec.name} step '${item}' needs a range or '*' before the '/', e.g. '*/${step}'`);
-  }
+  if (to !== undefined) return span(from, to);
+  return step === undefined ? String(from) : span(from, spec.max);
 }
 
 function splitFields(expression: string): string[] {
@@ -122,14 +158,17 @@ function onesIn(flags: readonly number[], offset = 0): number[] {
  */
 export function parseNcrontab(expression: string): Ncrontab {
   const fields = splitFields(expression);
-  fields.forEach((field, i) => {
+  const numeric = fields.map((field, i) => {
     const spec = FIELDS[i] as FieldSpec;
-    for (const item of field.split(',')) checkItem(item, spec);
+    return field
+      .split(',')
+      .map((item) => normalizeItem(item, spec))
+      .join(',');
   });
   const normalized = fields.join(' ');
   let pattern: CronPattern;
   try {
-    pattern = new CronPattern(normalized, undefined, { mode: '6-part' });
+    pattern = new CronPattern(numeric.join(' '), undefined, { mode: '6-part' });
   } catch (error) {
     // Our own checks above should have caught everything croner refuses; keep its words if not.
     throw new NcrontabError(String((error as Error).message).replace(/^CronPattern: /, ''));
