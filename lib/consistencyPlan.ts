@@ -81,6 +81,7 @@ export type WarningCode =
   | 'osDiskExcluded'
   | 'policyExclusionUnmatched'
   | 'instantAccessWithoutEligibleDisk'
+  | 'instantAccessDroppedForFallback'
   | 'instanceViewMissing'
   | 'vmNotRunning'
   | 'vmProvisioningFailed';
@@ -129,8 +130,33 @@ const refuse = (reasonCode: RefusalCode, reason: string, retryable = false): Ref
   retryable,
 });
 
-/** Plans one restore point of `input.vm`. Throws TypeError only for inputs that break this function's contract. */
+/**
+ * Plans one restore point of `input.vm`. Throws TypeError only for inputs that break this function's contract.
+ * A crash-consistent request with `instantAccess` is refused (`instantAccessNeedsApplicationConsistent`): to fall
+ * back from a failed application-consistent point, use {@link planFallback}.
+ */
 export function planConsistency(input: ConsistencyPlanInput): ConsistencyPlanResult {
+  return plan(input, false);
+}
+
+/**
+ * Plans the crash-consistent fallback of an application-consistent request (`input.mode` must be
+ * `ApplicationConsistent`: the same input that was planned first), for when that restore point failed inside the
+ * VM ({@link isVmSideAppConsistencyFailure}). Instant Access is application-consistent only, so the fallback goes
+ * without it: `instantAccess` is dropped, with the warning `instantAccessDroppedForFallback`, instead of refusing.
+ * Everything else is planned as for a crash-consistent request (exclusions, refusals, warnings).
+ */
+export function planFallback(input: ConsistencyPlanInput): ConsistencyPlanResult {
+  if (input.mode !== 'ApplicationConsistent') {
+    throw new TypeError(
+      `planFallback takes the ApplicationConsistent request it falls back from, got mode ${JSON.stringify(input.mode)}`,
+    );
+  }
+  const { instantAccess: _dropped, ...rest } = input;
+  return plan({ ...rest, mode: 'CrashConsistent' }, input.instantAccess !== undefined);
+}
+
+function plan(input: ConsistencyPlanInput, droppedInstantAccess: boolean): ConsistencyPlanResult {
   const { vm, mode } = input;
   if (mode !== 'ApplicationConsistent' && mode !== 'CrashConsistent') {
     throw new TypeError(`mode must be "ApplicationConsistent" or "CrashConsistent", got ${JSON.stringify(mode)}`);
@@ -204,6 +230,12 @@ export function planConsistency(input: ConsistencyPlanInput): ConsistencyPlanRes
   collectWarnings(input, vmName, slots, included, excluded, warn);
 
   let instantAccessDurationMinutes: number | undefined;
+  if (droppedInstantAccess) {
+    warn(
+      'instantAccessDroppedForFallback',
+      `${vmName}: this crash-consistent fallback is created without Instant Access, which applies to application-consistent restore points only`,
+    );
+  }
   if (input.instantAccess !== undefined) {
     const minutes = input.instantAccess.durationMinutes;
     if (mode !== 'ApplicationConsistent') {

@@ -9,6 +9,7 @@ import {
   type ExclusionReason,
   isVmSideAppConsistencyFailure,
   planConsistency,
+  planFallback,
   type RefusalCode,
   type WarningCode,
 } from '../../lib/consistencyPlan';
@@ -691,6 +692,94 @@ describe('planConsistency: invariants (property)', () => {
               expect(spec.wa).toBe(false);
             }
           }
+        },
+      ),
+    );
+  });
+});
+
+describe('planFallback: the crash-consistent fallback of an application-consistent request', () => {
+  const premiumV2 = { 'vm1-data1': { sku: { name: 'PremiumV2_LRS' } } };
+
+  it('plans crash-consistent and drops Instant Access with a warning instead of refusing', () => {
+    const appInput = input(vm(), 'ApplicationConsistent', {
+      instantAccess: { durationMinutes: 120 },
+      diskOverrides: premiumV2,
+    });
+    expect(planned(planConsistency(appInput)).instantAccessDurationMinutes).toBe(120);
+    const fallback = planned(planFallback(appInput));
+    expect(fallback.mode).toBe('CrashConsistent');
+    expect(fallback.consistencyModeRequest).toBe('CrashConsistent');
+    expect(fallback.instantAccessDurationMinutes).toBeUndefined();
+    expect(fallback.warningCodes).toContain('instantAccessDroppedForFallback');
+    expect(fallback.warnings[fallback.warningCodes.indexOf('instantAccessDroppedForFallback')]).toBe(
+      'vm1: this crash-consistent fallback is created without Instant Access, which applies to application-consistent restore points only',
+    );
+    // The Premium SSD v2 disk that made Instant Access apply is itself excluded in crash-consistent mode.
+    expect(fallback.excludedDisks).toMatchObject([{ name: 'vm1-data1', reason: 'premiumV2DiskInCrashMode' }]);
+  });
+
+  it('still refuses a direct crash-consistent request with Instant Access', () => {
+    const result = planConsistency(input(vm(), 'CrashConsistent', { instantAccess: { durationMinutes: 120 } }));
+    expect(result).toMatchObject({ kind: 'refused', reasonCode: 'instantAccessNeedsApplicationConsistent' });
+  });
+
+  it('adds no Instant Access warning when none was asked for', () => {
+    const fallback = planned(planFallback(input(vm(), 'ApplicationConsistent')));
+    expect(fallback.mode).toBe('CrashConsistent');
+    expect(fallback.warningCodes).not.toContain('instantAccessDroppedForFallback');
+  });
+
+  it('drops even an Instant Access duration that the application-consistent plan would refuse', () => {
+    const appInput = input(vm(), 'ApplicationConsistent', { instantAccess: { durationMinutes: 30 } });
+    expect(planConsistency(appInput)).toMatchObject({ kind: 'refused', reasonCode: 'instantAccessDuration' });
+    expect(planned(planFallback(appInput)).warningCodes).toContain('instantAccessDroppedForFallback');
+  });
+
+  it('refuses to fall back from a crash-consistent request (there is nothing to fall back from)', () => {
+    expect(() => planFallback(input(vm(), 'CrashConsistent'))).toThrow(TypeError);
+  });
+
+  it('is the crash-consistent plan without Instant Access, plus one warning when Instant Access was asked for', () => {
+    const skus = fc.constantFrom('Premium_LRS', 'StandardSSD_LRS', 'UltraSSD_LRS', 'PremiumV2_LRS');
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ sku: skus, shares: fc.integer({ min: 1, max: 2 }), rw: fc.boolean() }), { maxLength: 4 }),
+        fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined }),
+        fc.constantFrom('Standard_D4s_v5', 'Standard_E8ds_v6', 'Standard_D2_v5'),
+        fc.boolean(),
+        (specs, minutes, vmSize, agentReady) => {
+          const data = specs.map((s, lun) => dataDisk(lun, `d${lun}`, { caching: s.rw ? 'ReadWrite' : 'None' }));
+          const machine = vm(
+            {
+              hardwareProfile: { vmSize },
+              instanceView: agentReady ? running : { ...running, vmAgent: { statuses: [] } },
+            },
+            data,
+          );
+          const diskOverrides = Object.fromEntries(
+            specs.map((s, lun) => [`d${lun}`, { sku: { name: s.sku }, maxShares: s.shares }]),
+          );
+          const appInput = input(machine, 'ApplicationConsistent', {
+            diskOverrides,
+            ...(minutes !== undefined ? { instantAccess: { durationMinutes: minutes } } : {}),
+          });
+          const crash = planConsistency(input(machine, 'CrashConsistent', { diskOverrides }));
+          const fallback = planFallback(appInput);
+          if (crash.kind === 'refused') {
+            expect(fallback).toEqual(crash);
+            return;
+          }
+          const dropped = minutes !== undefined;
+          expect(fallback).toEqual({
+            ...crash,
+            warnings: [
+              ...crash.warnings,
+              ...(dropped ? [planned(fallback).warnings[crash.warnings.length] as string] : []),
+            ],
+            warningCodes: [...crash.warningCodes, ...(dropped ? ['instantAccessDroppedForFallback'] : [])],
+          });
+          expect(planned(fallback).instantAccessDurationMinutes).toBeUndefined();
         },
       ),
     );

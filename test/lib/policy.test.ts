@@ -107,6 +107,15 @@ describe('parsePolicy', () => {
     expect(policy.instantAccess).toEqual({ durationMinutes: 120 });
   });
 
+  it('accepts instantAccess together with fallbackToCrashConsistent (the crash-consistent fallback goes without it)', () => {
+    const policy = parsePolicy(withFields({ fallbackToCrashConsistent: true, instantAccess: { durationMinutes: 60 } }));
+    expect(policy).toMatchObject({
+      consistencyMode: 'ApplicationConsistent',
+      fallbackToCrashConsistent: true,
+      instantAccess: { durationMinutes: 60 },
+    });
+  });
+
   it('accepts schedules right at the minimum interval of each mode', () => {
     expect(() => parsePolicy(withFields({ schedule: { everyHours: 3 } }))).not.toThrow();
     expect(() =>
