@@ -100,6 +100,7 @@ function handle(emulator: RunningComputeEmulator, method: string, target: string
     url: target,
     body: body === undefined ? '' : JSON.stringify(body),
     baseUrl: emulator.url,
+    authorization: 'Bearer bench',
   });
   if (response.status >= 300) throw new Error(`${method} ${target} → ${response.status} ${response.body ?? ''}`);
 }

@@ -10,6 +10,7 @@ import {
   missingApiVersion,
   notImplemented,
 } from './armErrors';
+import { authenticationError } from './auth';
 import { idKey, intern, isGuid, ownCopy } from './armIds';
 import type { EmulatorEnv } from './env';
 import { FaultInjector, parseFaultSpec } from './faults';
@@ -44,6 +45,8 @@ export interface RawRequest {
   body: string;
   /** `https://127.0.0.1:8443`. */
   baseUrl: string;
+  /** The `Authorization` header; ARM requests without `Bearer <token>` get 401 (admin routes need none). */
+  authorization?: string | undefined;
 }
 
 export interface RawResponse {
@@ -119,6 +122,8 @@ export class ComputeEmulatorCore implements EmulatorEnv {
     const requestId = randomUUID();
     let response: ArmResponse;
     try {
+      const unauthenticated = authenticationError(raw.authorization);
+      if (unauthenticated) throw unauthenticated;
       response = this.dispatch(raw, url);
     } catch (error) {
       response = errorResponse(error);

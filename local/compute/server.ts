@@ -125,7 +125,13 @@ async function serve(
 ): Promise<void> {
   try {
     const body = await readBody(request);
-    const result = core.handle({ method: request.method ?? 'GET', url: request.url ?? '/', body, baseUrl: baseUrl() });
+    const result = core.handle({
+      method: request.method ?? 'GET',
+      url: request.url ?? '/',
+      body,
+      baseUrl: baseUrl(),
+      authorization: request.headers.authorization,
+    });
     response.writeHead(result.status, result.headers);
     response.end(result.body);
   } catch (error) {

@@ -151,33 +151,41 @@ export interface RawResponse {
   json: unknown;
 }
 
-/** A plain HTTPS request to the emulator (for wire-level assertions the SDK hides). */
+/**
+ * A plain HTTPS request to the emulator (for wire-level assertions the SDK hides), with a bearer
+ * token unless `headers` replaces it (`authorization: undefined` sends none).
+ */
 export function rawRequest(
   emulator: RunningComputeEmulator,
   method: string,
   pathOrUrl: string,
   body?: string,
+  headers: Record<string, string | undefined> = {},
 ): Promise<RawResponse> {
   const url = new URL(pathOrUrl, emulator.url);
+  const sent: Record<string, string> = {};
+  for (const [name, value] of Object.entries({
+    'content-type': 'application/json',
+    authorization: 'Bearer x',
+    ...headers,
+  })) {
+    if (value !== undefined) sent[name] = value;
+  }
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      url,
-      { method, ca: emulator.caPem, headers: { 'content-type': 'application/json', authorization: 'Bearer x' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text ? (JSON.parse(text) as unknown) : undefined;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-      },
-    );
+    const req = httpsRequest(url, { method, ca: emulator.caPem, headers: sent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown;
+        try {
+          json = text ? (JSON.parse(text) as unknown) : undefined;
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+      });
+    });
     req.on('error', reject);
     req.end(body);
   });
