@@ -12,6 +12,7 @@ import {
 } from './armErrors';
 import { authenticationError } from './auth';
 import { idKey, intern, isGuid, ownCopy } from './armIds';
+import { mergeComputePolicies, type ComputePolicyName } from './computePolicies';
 import type { EmulatorEnv } from './env';
 import { FaultInjector, parseFaultSpec } from './faults';
 import type { ArmRequest, ArmResponse } from './http';
@@ -67,6 +68,8 @@ export interface EmulatorSnapshot {
   vmConfigs: [string, JsonObject][];
   operations: OperationRecord[];
   windows: Record<string, number[]>;
+  /** Compute policy counters (absent in snapshots written before they were enforceable). */
+  policyCounters?: Record<string, [number, number]>;
 }
 
 /**
@@ -85,6 +88,8 @@ export class ComputeEmulatorCore implements EmulatorEnv {
   private readonly buckets: SubscriptionBuckets;
   private readonly log: RequestLog;
   private readonly changeListeners: (() => void)[] = [];
+  /** `Microsoft.Compute/<policy>;<remaining>` entries of the request being handled. */
+  private policyEntries: string[] = [];
 
   constructor(
     readonly clock: Clock,
@@ -129,6 +134,7 @@ export class ComputeEmulatorCore implements EmulatorEnv {
       response = errorResponse(error);
     } finally {
       this.operationFault = undefined;
+      this.policyEntries = [];
     }
     const headers: Record<string, string> = {
       'x-ms-request-id': requestId,
@@ -201,11 +207,29 @@ export class ComputeEmulatorCore implements EmulatorEnv {
     };
     try {
       const response = match.route.handler(this, request);
-      return { ...response, headers: { ...rateHeaders, ...response.headers } };
+      return { ...response, headers: { ...rateHeaders, ...response.headers, ...this.policyHeader(undefined) } };
     } catch (error) {
-      if (error instanceof ArmError) error.withHeaders({ ...rateHeaders, ...error.extra.headers });
+      if (error instanceof ArmError) {
+        const refused = error.extra.headers?.['x-ms-ratelimit-remaining-resource'];
+        error.withHeaders({ ...rateHeaders, ...error.extra.headers, ...this.policyHeader(refused) });
+      }
       throw error;
     }
+  }
+
+  countPolicy(policy: ComputePolicyName, key: string): void {
+    const setting = this.settings.computePolicies[policy];
+    this.policyEntries.push(this.counters.count(policy, key, setting, this.clock.now()));
+  }
+
+  takeWindow(policy: string, key: string, limit: number, windowMs: number, enforce: boolean): void {
+    this.policyEntries.push(this.windows.take(policy, key, limit, windowMs, this.clock.now(), enforce));
+  }
+
+  /** Every policy the request counted against, and the one that refused it (`;0`), in one header. */
+  private policyHeader(refused: string | undefined): Record<string, string> {
+    const entries = refused === undefined ? this.policyEntries : [...this.policyEntries, refused];
+    return entries.length === 0 ? {} : { 'x-ms-ratelimit-remaining-resource': entries.join(',') };
   }
 
   private record(method: string, path: string, status: number): void {
@@ -240,6 +264,23 @@ export class ComputeEmulatorCore implements EmulatorEnv {
       case 'DELETE /_emulator/requests':
         this.clearRequests();
         return json(204);
+      case 'GET /_emulator/compute-policies':
+        return json(200, this.settings.computePolicies);
+      case 'PUT /_emulator/compute-policies': {
+        try {
+          const body = JSON.parse(raw.body || 'null') as unknown;
+          if (body === null)
+            throw new TypeError(
+              'compute-policies: the body must be a JSON object { <policy>: { limit?, windowMs?, enforce? } }',
+            );
+          this.settings.computePolicies = mergeComputePolicies(this.settings.computePolicies, body, 'compute-policies');
+          return json(200, this.settings.computePolicies);
+        } catch (error) {
+          return json(400, {
+            error: { code: 'InvalidComputePolicies', message: error instanceof Error ? error.message : String(error) },
+          });
+        }
+      }
       case 'GET /_emulator/clock': {
         const now = this.clock.now();
         return json(200, { now: new Date(now).toISOString(), epochMs: now });
@@ -264,6 +305,7 @@ export class ComputeEmulatorCore implements EmulatorEnv {
       vmConfigs: [...this.store.vmConfigs.entries()],
       operations: this.operations.records(),
       windows: this.windows.toJSON(),
+      policyCounters: this.counters.toJSON(),
     };
   }
 
@@ -290,6 +332,7 @@ export class ComputeEmulatorCore implements EmulatorEnv {
     for (const record of snapshot.collections) this.store.collections.put(record);
     for (const record of snapshot.restorePoints) this.store.restorePoints.put(record);
     this.windows.load(snapshot.windows);
+    if (snapshot.policyCounters) this.counters.load(snapshot.policyCounters);
     this.operations.load(snapshot.operations);
   }
 

@@ -3,7 +3,7 @@ import type { FaultInjector } from './faults';
 import type { OperationRecord, OperationTracker } from './lro';
 import type { SimulationSettings } from './simulation';
 import type { ComputeStore } from './store';
-import type { PolicyCounters, SlidingWindows } from './throttling';
+import type { ComputePolicyName } from './computePolicies';
 
 /** What every operation handler works with: state, time, operations, throttles. */
 export interface EmulatorEnv {
@@ -11,8 +11,14 @@ export interface EmulatorEnv {
   readonly clock: Clock;
   readonly settings: SimulationSettings;
   readonly operations: OperationTracker;
-  readonly windows: SlidingWindows;
-  readonly counters: PolicyCounters;
+  /**
+   * Counts this request against a CRP policy of `settings.computePolicies` under `key` (a lower-cased
+   * subscription id or resource id); throws its 429 when the policy is enforced and exhausted. The
+   * response (or error) gets the policy's `x-ms-ratelimit-remaining-resource` entry.
+   */
+  countPolicy(policy: ComputePolicyName, key: string): void;
+  /** The same for a documented sliding-window policy (3 PUTs per VM per hour per mode, 3 copies per hour). */
+  takeWindow(policy: string, key: string, limit: number, windowMs: number, enforce: boolean): void;
   readonly faults: FaultInjector;
   /** Tells the snapshot writer that state changed. */
   markChanged(): void;

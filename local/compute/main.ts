@@ -1,5 +1,5 @@
 /**
- * `npm run emulator -- [--port <n>] [--fleet <file>]`: the Compute emulator as a process (DESIGN §6).
+ * `npm run emulator -- [--port <n>] [--fleet <file>] [--compute-policy <policy>=<limit>/<window>]`: the Compute emulator as a process (DESIGN §6).
  * HTTPS on 127.0.0.1:8443, state kept in `.rpo/compute.json` across restarts, CA certificate in
  * `.rpo/certs/ca.pem`, time from RPO_CLOCK_SCALE. A fleet file is applied through the ARM API once the
  * server listens; applying it to a restored state changes nothing (PUTs are idempotent).
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { clockFromEnvironment } from '../clock';
 import { ensureError } from '../../lib/errors';
 import { ValidationError } from '../../lib/validation';
+import { COMPUTE_POLICY_NAMES, parseComputePolicyFlag, type ComputePolicyOverrides } from './computePolicies';
 import { applyFleet, loadFleetFile, type ApplyFleetResult } from './fleet';
 import { startComputeEmulator } from './server';
 import type { ComputeStore } from './store';
@@ -18,11 +19,18 @@ export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_STATE_DIR = '.rpo';
 
 const USAGE = `usage: npm run emulator -- [--port <n>] [--fleet <file>] [--host <address>] [--state-dir <dir>]
+                            [--compute-policy <policy>=<limit>/<window>[:report]]...
 
   --port <n>         HTTPS port (default ${DEFAULT_PORT}; 0 picks a free one)
   --fleet <file>     apply a fleet file (e.g. local/fleets/demo.json) through the ARM API at start
   --host <address>   address to listen on (default ${DEFAULT_HOST})
   --state-dir <dir>  where the snapshot (compute.json) and CA (certs/ca.pem) live (default ${DEFAULT_STATE_DIR})
+  --compute-policy <policy>=<limit>/<window>[:report]
+                     enforce a Compute RP policy: at most <limit> requests per fixed <window> (250ms, 30s,
+                     10m, 1h), then 429 with Retry-After; ':report' counts and reports it only. Repeatable.
+                     e.g. --compute-policy PutRestorePointSubscriptionMaximum=20/60s
+                     Policies: ${COMPUTE_POLICY_NAMES.join(', ')}
+                     (also at run time: PUT /_emulator/compute-policies)
   --help             show this text
 
 Environment: RPO_CLOCK_SCALE (default 1; e.g. 3600 runs an hour a second).`;
@@ -32,6 +40,8 @@ export interface EmulatorArguments {
   host: string;
   fleet?: string;
   stateDir: string;
+  /** From `--compute-policy`, in order (a later flag for the same policy wins). */
+  computePolicies: ComputePolicyOverrides;
   help: boolean;
 }
 
@@ -46,6 +56,7 @@ export function parseArguments(argv: readonly string[]): EmulatorArguments {
     port: DEFAULT_PORT,
     host: DEFAULT_HOST,
     stateDir: DEFAULT_STATE_DIR,
+    computePolicies: {},
     help: false,
   };
   const seen = new Set<string>();
@@ -58,10 +69,12 @@ export function parseArguments(argv: readonly string[]): EmulatorArguments {
     const match = /^(--[a-z-]+)(?:=(.*))?$/.exec(arg);
     if (!match) throw new UsageError(`unexpected argument "${arg}" (flags start with --)`);
     const flag = match[1] as string;
-    if (!['--port', '--fleet', '--host', '--state-dir'].includes(flag)) {
-      throw new UsageError(`unknown flag ${flag} (known: --port, --fleet, --host, --state-dir, --help)`);
+    if (!['--port', '--fleet', '--host', '--state-dir', '--compute-policy'].includes(flag)) {
+      throw new UsageError(
+        `unknown flag ${flag} (known: --port, --fleet, --host, --state-dir, --compute-policy, --help)`,
+      );
     }
-    if (seen.has(flag)) throw new UsageError(`${flag} is given twice`);
+    if (seen.has(flag) && flag !== '--compute-policy') throw new UsageError(`${flag} is given twice`);
     seen.add(flag);
     let value = match[2];
     if (value === undefined) {
@@ -90,6 +103,13 @@ export function parseArguments(argv: readonly string[]): EmulatorArguments {
       case '--state-dir':
         if (value === '') throw new UsageError('--state-dir needs a directory');
         result.stateDir = value;
+        break;
+      case '--compute-policy':
+        try {
+          Object.assign(result.computePolicies, parseComputePolicyFlag(value));
+        } catch (error) {
+          throw new UsageError(`--compute-policy ${ensureError(error).message}`);
+        }
         break;
     }
   }
@@ -178,6 +198,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       clock,
       certDir,
       snapshotPath,
+      simulation: { computePolicies: args.computePolicies },
       quiet: true,
     });
   } catch (error) {
@@ -190,6 +211,11 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   );
   out(`State snapshot: ${snapshotPath} (${hadSnapshot ? `restored: ${describeStore(emulator.core.store)}` : 'new'})`);
   out(`Clock: ${clock.scale === 1 ? 'real time' : `real time x${clock.scale} (RPO_CLOCK_SCALE)`}`);
+  const enforced = Object.entries(emulator.core.settings.computePolicies).filter(([, policy]) => policy.enforce);
+  if (enforced.length > 0) {
+    const described = enforced.map(([name, policy]) => `${name} ${policy.limit} per ${policy.windowMs} ms`);
+    out(`Compute policies enforced: ${described.join(', ')}`);
+  }
 
   let exitCode = 0;
   let stoppedBy: string | undefined;

@@ -4,10 +4,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clockFromEnvironment, type Clock } from '../clock';
 import { ensureCertificates } from './certificates';
 import { ComputeEmulatorCore, type RequestLogEntry } from './emulator';
-import { resolveSimulation, type SimulationSettings } from './simulation';
+import { resolveSimulation, type SimulationOverrides } from './simulation';
 import { readSnapshot, writeSnapshot } from './snapshot';
 
-export type { SimulationSettings } from './simulation';
+export type { SimulationOverrides, SimulationSettings } from './simulation';
+export type { ComputePolicies, ComputePolicyOverrides, ComputePolicySetting } from './computePolicies';
 export type { RequestLogEntry } from './emulator';
 export { EMULATOR_TAGS, DEFAULT_SIMULATION } from './simulation';
 
@@ -22,8 +23,8 @@ export interface ComputeEmulatorOptions {
   certDir?: string;
   /** Optional JSON snapshot of state: loaded at start, saved on change (debounced) and at stop. */
   snapshotPath?: string;
-  /** Creation time, copy throughput, throttles, limits: see SimulationSettings. */
-  simulation?: Partial<SimulationSettings>;
+  /** Creation time, copy throughput, throttles, limits, compute policies: see SimulationSettings. */
+  simulation?: SimulationOverrides;
   quiet?: boolean;
 }
 

@@ -1,3 +1,10 @@
+import {
+  DEFAULT_COMPUTE_POLICIES,
+  mergeComputePolicies,
+  type ComputePolicies,
+  type ComputePolicyOverrides,
+} from './computePolicies';
+
 /**
  * How the emulator simulates time-dependent behaviour. Every duration is clock time (the injected
  * Clock), so a ScaledClock or a test's ManualClock compresses it.
@@ -23,6 +30,11 @@ export interface SimulationSettings {
   computeThrottling: boolean;
   restorePointPutsPerVmPerHourPerMode: number;
   copiesPerTargetCollectionPerHour: number;
+  /**
+   * CRP's undocumented subscription and resource policies (PutRestorePointSubscriptionMaximum, ...):
+   * limit and fixed window per policy, enforced or only reported. See computePolicies.ts.
+   */
+  computePolicies: ComputePolicies;
   maxRestorePointsPerVm: number;
   maxCollectionsPerSubscriptionRegion: number;
   minIntervalApplicationConsistentMs: number;
@@ -50,6 +62,7 @@ export const DEFAULT_SIMULATION: Readonly<SimulationSettings> = Object.freeze({
   computeThrottling: true,
   restorePointPutsPerVmPerHourPerMode: 3,
   copiesPerTargetCollectionPerHour: 3,
+  computePolicies: DEFAULT_COMPUTE_POLICIES,
   maxRestorePointsPerVm: 500,
   maxCollectionsPerSubscriptionRegion: 10_000,
   minIntervalApplicationConsistentMs: 3 * HOUR,
@@ -58,8 +71,21 @@ export const DEFAULT_SIMULATION: Readonly<SimulationSettings> = Object.freeze({
   requestLogLimit: 2_000,
 });
 
-export function resolveSimulation(overrides: Partial<SimulationSettings> = {}): SimulationSettings {
-  const settings = { ...DEFAULT_SIMULATION, ...overrides };
+/** What `startComputeEmulator({ simulation })` takes: any subset, and any subset of the compute policies. */
+export type SimulationOverrides = Partial<Omit<SimulationSettings, 'computePolicies'>> & {
+  computePolicies?: ComputePolicyOverrides;
+};
+
+export function resolveSimulation(overrides: SimulationOverrides = {}): SimulationSettings {
+  const settings: SimulationSettings = {
+    ...DEFAULT_SIMULATION,
+    ...overrides,
+    computePolicies: mergeComputePolicies(
+      DEFAULT_COMPUTE_POLICIES,
+      overrides.computePolicies,
+      'simulation.computePolicies',
+    ),
+  };
   for (const [key, value] of Object.entries(settings)) {
     if (typeof value === 'number' && (!Number.isFinite(value) || value < 0)) {
       throw new RangeError(`simulation.${key} must be a finite number ≥ 0, got ${value}`);

@@ -1,5 +1,6 @@
 import type { ArmError } from './armErrors';
 import { computeThrottled, subscriptionThrottled } from './armErrors';
+import type { ComputePolicySetting } from './computePolicies';
 
 /**
  * ARM's regional token buckets per subscription (request-limits-and-throttling.md, 2025-05-28):
@@ -112,22 +113,66 @@ export class SlidingWindows {
   }
 }
 
+/** Keys per policy before closed windows are swept (one key per restore point or operation would pile up). */
+const SWEEP_MIN_SIZE = 4_096;
+
 /**
- * Informational CRP policies (names from live recordings; limits and windows undocumented, so
- * counted and reported but never enforced): a fixed window per key.
+ * CRP's undocumented policies (computePolicies.ts): a fixed window per key that opens at the first
+ * counted request. Enforced only when the setting says so; a refused request is not counted.
  */
 export class PolicyCounters {
   private readonly counters = new Map<string, Map<string, { windowStart: number; count: number }>>();
+  /** Per policy: the map size at which closed windows are swept next (amortised O(1) per count). */
+  private readonly sweepAt = new Map<string, number>();
 
-  count(policy: string, key: string, limit: number, windowMs: number, nowMs: number): string {
+  /**
+   * Counts a request under `key`; throws Compute's 429 when enforced and the window is full. Returns
+   * the `Microsoft.Compute/<policy>;<remaining>` header value.
+   */
+  count(policy: string, key: string, setting: ComputePolicySetting, nowMs: number): string {
     let byKey = this.counters.get(policy);
     if (!byKey) this.counters.set(policy, (byKey = new Map()));
+    if (byKey.size >= (this.sweepAt.get(policy) ?? SWEEP_MIN_SIZE)) {
+      for (const [other, counter] of byKey) if (nowMs - counter.windowStart >= setting.windowMs) byKey.delete(other);
+      this.sweepAt.set(policy, Math.max(SWEEP_MIN_SIZE, 2 * byKey.size));
+    }
     let counter = byKey.get(key);
-    if (!counter || nowMs - counter.windowStart >= windowMs) {
+    if (!counter || nowMs - counter.windowStart >= setting.windowMs) {
       counter = { windowStart: nowMs, count: 0 };
       byKey.set(key, counter);
     }
+    if (setting.enforce && counter.count >= setting.limit) {
+      const endMs = counter.windowStart + setting.windowMs;
+      throw computeThrottled(
+        policy,
+        {
+          startTime: new Date(counter.windowStart).toISOString(),
+          endTime: new Date(endMs).toISOString(),
+          allowedRequestCount: setting.limit,
+          measuredRequestCount: counter.count + 1,
+        },
+        Math.max(1, Math.ceil((endMs - nowMs) / 1000)),
+      ).withHeaders({ 'x-ms-ratelimit-remaining-resource': `Microsoft.Compute/${policy};0` });
+    }
     counter.count += 1;
-    return `Microsoft.Compute/${policy};${Math.max(0, limit - counter.count)}`;
+    return `Microsoft.Compute/${policy};${Math.max(0, setting.limit - counter.count)}`;
+  }
+
+  /** Snapshot support: `policy|key` → [windowStart, count]. */
+  toJSON(): Record<string, [number, number]> {
+    const flatCounters: Record<string, [number, number]> = {};
+    for (const [policy, byKey] of this.counters)
+      for (const [key, counter] of byKey) flatCounters[`${policy}|${key}`] = [counter.windowStart, counter.count];
+    return flatCounters;
+  }
+
+  load(data: Record<string, [number, number]>): void {
+    for (const [compound, [windowStart, count]] of Object.entries(data)) {
+      const at = compound.indexOf('|');
+      const policy = compound.slice(0, at);
+      let byKey = this.counters.get(policy);
+      if (!byKey) this.counters.set(policy, (byKey = new Map()));
+      byKey.set(compound.slice(at + 1), { windowStart, count });
+    }
   }
 }

@@ -3,10 +3,24 @@ import { operationUrls } from '../env';
 import type { ArmRequest, ArmResponse } from '../http';
 import { param } from '../http';
 import type { OperationAction, OperationRecord } from '../lro';
-import type { ResourceScope } from '../armIds';
+import { idKey, type ResourceScope } from '../armIds';
 
 export function scopeOf(request: ArmRequest): ResourceScope {
   return { subscriptionId: param(request, 'subscriptionId'), resourceGroup: param(request, 'resourceGroupName') };
+}
+
+/** The key of subscription-wide policies. */
+export function subscriptionKey(request: ArmRequest): string {
+  return param(request, 'subscriptionId').toLowerCase();
+}
+
+/**
+ * RestorePoints_Get and RestorePointCollections_Get count against CRP's low-cost GET policies,
+ * before the lookup, as a throttle is checked first.
+ */
+export function countLowCostGet(env: EmulatorEnv, request: ArmRequest): void {
+  env.countPolicy('LowCostGetRestorePointSubscriptionMaximum', subscriptionKey(request));
+  env.countPolicy('LowCostGetResource', idKey(request.path));
 }
 
 /**

@@ -5,6 +5,7 @@ import { param } from '../http';
 import type { OperationRecord } from '../lro';
 import { operationUrls } from '../env';
 import { renderRestorePoint } from '../restorePointModel';
+import { subscriptionKey } from './common';
 import { renderDisk } from './disks';
 import { renderVm } from './virtualMachines';
 
@@ -29,6 +30,9 @@ function find(env: EmulatorEnv, request: ArmRequest, family: OperationRecord['fa
 }
 
 export function getComputeOperation(env: EmulatorEnv, request: ArmRequest): ArmResponse {
+  // CRP's operation-status policies, counted before the lookup, as a throttle is (DiskRP's URL has its own, not simulated).
+  env.countPolicy('GetOperationSubscriptionMaximum', subscriptionKey(request));
+  env.countPolicy('GetOperationResource', param(request, 'operationId').toLowerCase());
   return respond(env, request, find(env, request, 'operations'));
 }
 

@@ -23,7 +23,7 @@ import {
   requiredString,
   tagsOf,
 } from '../validation';
-import { accepted, page, scopeOf, startOperation } from './common';
+import { accepted, countLowCostGet, page, scopeOf, startOperation, subscriptionKey } from './common';
 import { hasActiveSas, renderRestorePoint } from '../restorePointModel';
 
 /** Tag `RestorePointCollections`: one function per operationId. */
@@ -61,6 +61,9 @@ export function findCollection(env: EmulatorEnv, request: ArmRequest): Collectio
 
 /** RestorePointCollections_CreateOrUpdate: synchronous, 201 on create, 200 on update (tags only). */
 export function createOrUpdate(env: EmulatorEnv, request: ArmRequest): ArmResponse {
+  // CRP's collection PUT policies, counted before any other rule, as a throttle is.
+  env.countPolicy('PutRestorePointCollectionResource', idKey(request.path));
+  env.countPolicy('PutRestorePointCollectionSubscriptionMaximum', subscriptionKey(request));
   const scope = scopeOf(request);
   const name = param(request, 'restorePointCollectionName');
   checkName(name);
@@ -182,6 +185,7 @@ export function update(env: EmulatorEnv, request: ArmRequest): ArmResponse {
 
 /** RestorePointCollections_Get (`$expand=restorePoints`). */
 export function get(env: EmulatorEnv, request: ArmRequest): ArmResponse {
+  countLowCostGet(env, request);
   const record = findCollection(env, request);
   const expand = request.query.get('$expand')?.toLowerCase() === 'restorepoints';
   return { status: 200, body: renderCollection(env, record, expand) };

@@ -9,7 +9,7 @@ import {
   resourceNotFound,
   restorePointClientError,
 } from '../armErrors';
-import { diskRestorePointId, flat, idKey, parseId, restorePointId, newGuid } from '../armIds';
+import { diskRestorePointId, flat, idKey, parseId, resourceId, restorePointId, newGuid } from '../armIds';
 import type { EmulatorEnv } from '../env';
 import type { ArmRequest, ArmResponse } from '../http';
 import { param } from '../http';
@@ -24,7 +24,7 @@ import {
   optionalObject,
   requiredString,
 } from '../validation';
-import { accepted, lroHeaders, startOperation } from './common';
+import { accepted, countLowCostGet, lroHeaders, scopeOf, startOperation, subscriptionKey } from './common';
 import {
   RESTORE_POINT_TYPE as TYPE,
   hasActiveSas,
@@ -54,21 +54,10 @@ export function findRestorePoint(
 
 /** RestorePoints_Get (`$expand=instanceView`). */
 export function get(env: EmulatorEnv, request: ArmRequest): ArmResponse {
+  countLowCostGet(env, request);
   const rp = findRestorePoint(env, request);
   const expand = request.query.get('$expand')?.toLowerCase() === 'instanceview';
-  const headers = {
-    'x-ms-ratelimit-remaining-resource': [
-      env.counters.count(
-        'LowCostGetRestorePointSubscriptionMaximum',
-        rp.subscriptionId.toLowerCase(),
-        600,
-        60_000,
-        env.clock.now(),
-      ),
-      env.counters.count('LowCostGetResource', idKey(rp.id), 33, 60_000, env.clock.now()),
-    ].join(','),
-  };
-  return { status: 200, body: renderRestorePoint(env, rp, expand), headers };
+  return { status: 200, body: renderRestorePoint(env, rp, expand) };
 }
 
 interface CreateInput {
@@ -113,6 +102,13 @@ function readCreateInput(body: unknown): CreateInput {
 
 /** RestorePoints_Create: 201 + Azure-AsyncOperation, body `provisioningState: "Creating"` (recorded). */
 export function create(env: EmulatorEnv, request: ArmRequest): ArmResponse {
+  // CRP's restore point PUT policies (local and copy), counted before any other rule, as a throttle is.
+  const collectionName = param(request, 'restorePointCollectionName');
+  env.countPolicy(
+    'PutRestorePointResource',
+    idKey(resourceId(scopeOf(request), 'restorePointCollections', collectionName)),
+  );
+  env.countPolicy('PutRestorePointSubscriptionMaximum', subscriptionKey(request));
   const collection = findCollectionForChild(env, request);
   const name = param(request, 'restorePointName');
   checkName(name);
@@ -162,20 +158,13 @@ function createLocal(
   const now = env.clock.now();
   const modeFamily = input.consistencyMode === 'CrashConsistent' ? 'crash' : 'application';
   const vmKey = collection.sourceKey ?? idKey(collection.sourceId);
-  const policyHeaders: string[] = [
-    env.counters.count('PutRestorePointResource', idKey(collection.id), 6, 60_000, now),
-    env.counters.count('PutRestorePointSubscriptionMaximum', collection.subscriptionId.toLowerCase(), 150, 60_000, now),
-  ];
-  // The documented 3 PUTs per VM per hour per mode: counted before any other rule, as a throttle is.
-  policyHeaders.push(
-    env.windows.take(
-      modePolicy(modeFamily),
-      vmKey,
-      env.settings.restorePointPutsPerVmPerHourPerMode,
-      HOUR,
-      now,
-      env.settings.computeThrottling,
-    ),
+  // The documented 3 PUTs per VM per hour per mode: counted before the VM's rules, as a throttle is.
+  env.takeWindow(
+    modePolicy(modeFamily),
+    vmKey,
+    env.settings.restorePointPutsPerVmPerHourPerMode,
+    HOUR,
+    env.settings.computeThrottling,
   );
   const vm = env.store.virtualMachines.get(collection.sourceId);
   if (!vm) {
@@ -265,7 +254,7 @@ function createLocal(
   return {
     status: 201,
     body: renderRestorePoint(env, record, false),
-    headers: { ...lroHeaders(request, operation, false), 'x-ms-ratelimit-remaining-resource': policyHeaders.join(',') },
+    headers: lroHeaders(request, operation, false),
   };
 }
 
@@ -410,12 +399,11 @@ function createCopy(
       `The source restore point must belong to the source collection '${collection.sourceId}' of this restore point collection.`,
     );
   }
-  const header = env.windows.take(
+  env.takeWindow(
     'CopyRestorePoint',
     idKey(collection.id),
     env.settings.copiesPerTargetCollectionPerHour,
     HOUR,
-    now,
     env.settings.computeThrottling,
   );
   const notReady = source.diskRestorePoints.find((drp) => {
@@ -482,7 +470,7 @@ function createCopy(
   return {
     status: 201,
     body: renderRestorePoint(env, record, false),
-    headers: { ...lroHeaders(request, operation, false), 'x-ms-ratelimit-remaining-resource': header },
+    headers: lroHeaders(request, operation, false),
   };
 }
 
@@ -517,6 +505,7 @@ export function completeCreate(
 
 /** RestorePoints_Delete: 202 + Azure-AsyncOperation + Location; 204 when absent; refused while a SAS is active. */
 function deleteRestorePoint(env: EmulatorEnv, request: ArmRequest): ArmResponse {
+  env.countPolicy('DeleteRestorePointSubscriptionMaximum', subscriptionKey(request));
   const collection = findCollection(env, request);
   const name = param(request, 'restorePointName');
   const rp = env.store.restorePoints.get(restorePointId(collection.id, name));
@@ -531,18 +520,7 @@ function deleteRestorePoint(env: EmulatorEnv, request: ArmRequest): ArmResponse 
     action: { kind: 'deleteRestorePoint', key: idKey(rp.id) },
   });
   env.markChanged();
-  const response = accepted(request, operation);
-  response.headers = {
-    ...response.headers,
-    'x-ms-ratelimit-remaining-resource': env.counters.count(
-      'DeleteRestorePointSubscriptionMaximum',
-      rp.subscriptionId.toLowerCase(),
-      360,
-      60_000,
-      env.clock.now(),
-    ),
-  };
-  return response;
+  return accepted(request, operation);
 }
 export { deleteRestorePoint as delete };
 

@@ -116,6 +116,7 @@ describe('ARM authentication over HTTPS', () => {
   it('leaves the admin routes under /_emulator/ open', async () => {
     expect((await rawRequest(t.emulator, 'GET', '/_emulator/clock', undefined, noToken)).status).toBe(200);
     expect((await rawRequest(t.emulator, 'GET', '/_emulator/requests', undefined, noToken)).status).toBe(200);
+    expect((await rawRequest(t.emulator, 'GET', '/_emulator/compute-policies', undefined, noToken)).status).toBe(200);
   });
 
   it('lets the real SDK through with a token and refuses it without one', async () => {

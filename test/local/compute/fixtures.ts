@@ -11,7 +11,7 @@ import { ManualClock } from '../../../local/clock';
 import {
   startComputeEmulator,
   type RunningComputeEmulator,
-  type SimulationSettings,
+  type SimulationOverrides,
 } from '../../../local/compute/server';
 import { computeClientFor, testPollingOptions } from '../../helpers/computeClient';
 
@@ -24,7 +24,7 @@ export interface TestEmulator {
 }
 
 export async function startTestEmulator(
-  simulation: Partial<SimulationSettings> = {},
+  simulation: SimulationOverrides = {},
   extra: { snapshotPath?: string; certDir?: string; clock?: ManualClock } = {},
 ): Promise<TestEmulator> {
   // A certificate directory per test file: parallel workers must not race on one ca.pem.

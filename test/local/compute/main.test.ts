@@ -79,7 +79,26 @@ async function smallFleetFile(dir: string): Promise<string> {
 
 describe('parseArguments', () => {
   it('defaults to port 8443 on 127.0.0.1 with state in .rpo', () => {
-    expect(parseArguments([])).toEqual({ port: 8443, host: '127.0.0.1', stateDir: '.rpo', help: false });
+    expect(parseArguments([])).toEqual({
+      port: 8443,
+      host: '127.0.0.1',
+      stateDir: '.rpo',
+      computePolicies: {},
+      help: false,
+    });
+  });
+
+  it('reads repeated --compute-policy <policy>=<limit>/<window>[:report] flags', () => {
+    expect(
+      parseArguments([
+        '--compute-policy',
+        'PutRestorePointSubscriptionMaximum=20/60s',
+        '--compute-policy=LowCostGetResource=5/10m:report',
+      ]).computePolicies,
+    ).toEqual({
+      PutRestorePointSubscriptionMaximum: { limit: 20, windowMs: 60_000, enforce: true },
+      LowCostGetResource: { limit: 5, windowMs: 600_000, enforce: false },
+    });
   });
 
   it('reads --flag value and --flag=value', () => {
@@ -97,6 +116,11 @@ describe('parseArguments', () => {
     [['--colour', 'blue'], /unknown flag --colour/],
     [['--fleet', 'a', '--fleet', 'b'], /--fleet is given twice/],
     [['demo.json'], /unexpected argument "demo.json"/],
+    [['--compute-policy', 'HighCostGet30Min=1/30m'], /--compute-policy unknown policy "HighCostGet30Min"/],
+    [
+      ['--compute-policy', 'PutRestorePointResource=many'],
+      /--compute-policy "PutRestorePointResource=many" is not of the form/,
+    ],
   ])('refuses %j naming the flag', (argv, message) => {
     expect(() => parseArguments(argv)).toThrow(UsageError);
     expect(() => parseArguments(argv)).toThrow(message);
@@ -133,6 +157,29 @@ describe('main (in process)', () => {
     expect(lines.join('\n')).toContain('SIGINT: stopping before the fleet was fully applied');
     // At real time the demo fleet takes about a minute to create; the stop must not wait for it.
     expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('starts with the --compute-policy settings and names the enforced policies', async () => {
+    const lines: string[] = [];
+    const state = await mkdtemp(path.join(tmpdir(), 'rpo-emu-policy-'));
+    const code = await main(
+      ['--port', '0', '--state-dir', state, '--compute-policy', 'PutRestorePointSubscriptionMaximum=20/60s'],
+      {
+        out: (line) => lines.push(line),
+        err: (line) => lines.push(line),
+        stopSignal: new Promise((resolve) => setTimeout(() => resolve('SIGTERM'), 300)),
+      },
+    );
+    expect(code).toBe(0);
+    expect(lines).toContain('Compute policies enforced: PutRestorePointSubscriptionMaximum 20 per 60000 ms');
+  });
+
+  it('lists the --compute-policy flag and every policy in --help', async () => {
+    const lines: string[] = [];
+    expect(await main(['--help'], { out: (line) => lines.push(line) })).toBe(0);
+    expect(lines.join('\n')).toMatch(
+      /--compute-policy <policy>=<limit>\/<window>\[:report\][\s\S]*GetOperationSubscriptionMaximum/,
+    );
   });
 
   it('refuses a bad RPO_CLOCK_SCALE with exit code 2', async () => {

@@ -84,6 +84,28 @@ describe('startComputeEmulator', () => {
       await second.emulator.stop();
     }
   });
+  it('keeps the compute policy counters across a restart (the policies themselves come from the options)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'rpo-snapshot-'));
+    const snapshotPath = path.join(dir, 'compute.json');
+    const clock = new ManualClock('2026-03-01T00:00:00Z');
+    const simulation = {
+      computePolicies: { LowCostGetRestorePointSubscriptionMaximum: { limit: 1, windowMs: 3_600_000, enforce: true } },
+    };
+    const first = await startTestEmulator(simulation, { snapshotPath, certDir: dir, clock });
+    const { client, subscriptionId } = first.client();
+    await expectRestError(client.restorePointCollections.get('rg', 'c'), { status: 404, code: 'ResourceNotFound' });
+    await first.emulator.stop();
+
+    const second = await startTestEmulator(simulation, { snapshotPath, certDir: dir, clock });
+    try {
+      await expectRestError(computeClientFor(second.emulator, subscriptionId).restorePointCollections.get('rg', 'c'), {
+        status: 429,
+        code: 'OperationNotAllowed',
+      });
+    } finally {
+      await second.emulator.stop();
+    }
+  });
 });
 
 describe('admin routes', () => {

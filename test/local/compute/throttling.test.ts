@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArmError } from '../../../local/compute/armErrors';
-import { SlidingWindows, SubscriptionBuckets, requestKind } from '../../../local/compute/throttling';
+import { PolicyCounters, SlidingWindows, SubscriptionBuckets, requestKind } from '../../../local/compute/throttling';
 import { expectRestError, rawRequest, startTestEmulator, type TestEmulator } from './fixtures';
 
 function takeOrError(take: () => unknown): ArmError | undefined {
@@ -109,6 +109,84 @@ describe('SlidingWindows', () => {
         },
       ),
     );
+  });
+});
+
+describe('PolicyCounters', () => {
+  const minute = 60_000;
+
+  it('counts a fixed window per key that opens at the first request, and only reports when not enforced', () => {
+    const counters = new PolicyCounters();
+    const setting = { limit: 2, windowMs: minute, enforce: false };
+    expect(counters.count('P', 'sub', setting, 0)).toBe('Microsoft.Compute/P;1');
+    expect(counters.count('P', 'sub', setting, 10)).toBe('Microsoft.Compute/P;0');
+    expect(counters.count('P', 'sub', setting, 20)).toBe('Microsoft.Compute/P;0');
+    expect(counters.count('P', 'other', setting, 20)).toBe('Microsoft.Compute/P;1');
+    expect(counters.count('P', 'sub', setting, minute)).toBe('Microsoft.Compute/P;1');
+  });
+
+  it('refuses beyond the limit when enforced with CRP’s 429, Retry-After until the window closes, and does not count the refusal', () => {
+    const counters = new PolicyCounters();
+    const setting = { limit: 2, windowMs: 10 * minute, enforce: true };
+    counters.count('P', 'sub', setting, 0);
+    counters.count('P', 'sub', setting, minute);
+    const error = takeOrError(() => counters.count('P', 'sub', setting, 90_500));
+    expect(error?.status).toBe(429);
+    expect(error?.extra.headers).toEqual({
+      'retry-after': String(10 * 60 - 90),
+      'x-ms-ratelimit-remaining-resource': 'Microsoft.Compute/P;0',
+    });
+    expect(error?.body()).toEqual({
+      code: 'OperationNotAllowed',
+      message: 'The server rejected the request because too many requests have been received for this subscription.',
+      details: [
+        {
+          code: 'TooManyRequests',
+          target: 'P',
+          message:
+            '{"operationGroup":"P","startTime":"1970-01-01T00:00:00.000Z","endTime":"1970-01-01T00:10:00.000Z","allowedRequestCount":2,"measuredRequestCount":3}',
+        },
+      ],
+    });
+    // Refusals are not counted: the next window starts fresh.
+    expect(takeOrError(() => counters.count('P', 'sub', setting, 2 * minute))).toBeDefined();
+    expect(counters.count('P', 'sub', setting, 10 * minute)).toBe('Microsoft.Compute/P;1');
+  });
+
+  it('never accepts more than `limit` requests in one window, whatever the request times', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5 }),
+        fc.array(fc.integer({ min: 0, max: 30_000 }), { maxLength: 80 }),
+        (limit, gaps) => {
+          const counters = new PolicyCounters();
+          const setting = { limit, windowMs: minute, enforce: true };
+          const accepted = new Map<string, number>();
+          let now = 0;
+          for (const gap of gaps) {
+            now += gap;
+            if (takeOrError(() => counters.count('P', 'k', setting, now))) continue;
+            const window = JSON.stringify(counters.toJSON()['P|k']?.[0]);
+            accepted.set(window, (accepted.get(window) ?? 0) + 1);
+          }
+          return [...accepted.values()].every((n) => n <= limit);
+        },
+      ),
+    );
+  });
+
+  it('forgets closed windows of many keys, keeps open ones, and round-trips through a snapshot', () => {
+    const counters = new PolicyCounters();
+    const setting = { limit: 5, windowMs: minute, enforce: true };
+    for (let i = 0; i < 5_000; i++) counters.count('P', `rp-${i}`, setting, 0);
+    counters.count('P', 'open', setting, minute - 1);
+    for (let i = 0; i < 5_000; i++) counters.count('P', `later-${i}`, setting, minute + 1);
+    const keys = Object.keys(counters.toJSON());
+    expect(keys.length).toBeLessThan(6_000);
+    expect(keys).toContain('P|open');
+    const restored = new PolicyCounters();
+    restored.load(counters.toJSON());
+    expect(restored.count('P', 'open', setting, minute)).toBe('Microsoft.Compute/P;3');
   });
 });
 
