@@ -3,9 +3,16 @@ import { checkArmId, type ArmIdKind } from './armIds';
 import { isReservedPolicyName, POLICY_NAME } from './naming';
 import { NcrontabError, parseNcrontab } from './ncrontab';
 import { MAX_RESTORE_POINTS_PER_VM } from './retention';
-import { closestSlots, nextSlotAfter, CADENCE_HORIZON, type Schedule } from './schedule';
+import {
+  closestSlots,
+  mostSlotsWithin,
+  nextSlotAfter,
+  shortestSpanOf,
+  CADENCE_HORIZON,
+  type Schedule,
+} from './schedule';
 import { isIanaTimeZone } from './timezone';
-import { parseWith, rule, ValidationError, type ValidationIssue } from './validation';
+import { formatPath, parseWith, rule, ValidationError, type ValidationIssue } from './validation';
 
 /**
  * A policy (DESIGN §3): which VMs, how, how often, how long to keep, where to copy. Every field is
@@ -14,6 +21,7 @@ import { parseWith, rule, ValidationError, type ValidationIssue } from './valida
  */
 
 const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 /** Azure's minimum interval between two restore points of one VM, per consistency mode (DESIGN §1). */
 export const MINIMUM_INTERVAL_HOURS = { ApplicationConsistent: 3, CrashConsistent: 1 } as const;
@@ -300,6 +308,43 @@ function checkCadence(policy: PolicyShape, ctx: z.RefinementCtx): void {
   }
 }
 
+/**
+ * A retention by age alone must not need more points than Azure keeps per VM: beyond 500 the cap, not the age,
+ * would decide which points go. The points of this policy present at once are the slots of the closed window
+ * [now - maxAgeDays, now] holding the most of them (lib/schedule `mostSlotsWithin`); with `count` set (at most
+ * 500) the count bounds them. Cheap bound first: no window of W holds more than floor(W / shortest gap) + 1 slots.
+ */
+function checkPointCap(
+  schedule: Schedule,
+  retention: { readonly count?: number | undefined; readonly maxAgeDays?: number | undefined },
+  path: readonly PropertyKey[],
+  ctx: z.RefinementCtx,
+): void {
+  const { count, maxAgeDays } = retention;
+  if (count !== undefined || maxAgeDays === undefined) return;
+  if ('cron' in schedule && nextSlotAfter(schedule, CADENCE_HORIZON.fromMs) === undefined) return;
+  const gapMs = closestSlots(schedule).gapMs;
+  // Denser than any mode's minimum interval: refused as such (minimum-interval), and too dense to count.
+  if (gapMs < MINIMUM_INTERVAL_HOURS.CrashConsistent * HOUR_MS) return;
+  const windowMs = maxAgeDays * DAY_MS;
+  if (Math.floor(windowMs / gapMs) + 1 <= MAX_RESTORE_POINTS_PER_VM) return;
+  const kept = mostSlotsWithin(schedule, windowMs);
+  if (kept <= MAX_RESTORE_POINTS_PER_VM) return;
+  const fits = Math.ceil(shortestSpanOf(schedule, MAX_RESTORE_POINTS_PER_VM + 1) / DAY_MS) - 1;
+  const countField = formatPath([...path, 'count']);
+  const instead =
+    fits >= 1
+      ? `set maxAgeDays to at most ${fits} (the largest age that fits), or set ${countField}`
+      : `set ${countField}`;
+  issue(
+    ctx,
+    [...path, 'maxAgeDays'],
+    'exceeds-point-cap',
+    `keeps up to ${kept} restore points at this schedule, more than the ${MAX_RESTORE_POINTS_PER_VM} Azure keeps per VM ` +
+      `(the cap, not the age, would decide which points go): ${instead}`,
+  );
+}
+
 function checkSelectorInScope(policy: PolicyShape, ctx: z.RefinementCtx): void {
   const subscriptions = new Set(policy.scope.subscriptionIds);
   const groups = policy.scope.resourceGroups?.map((g) => g.toLowerCase());
@@ -340,6 +385,14 @@ function checkAcrossFields(policy: PolicyShape, ctx: z.RefinementCtx<PolicyShape
   const valid = (...fields: PolicyField[]): boolean => fields.every((f) => !broken.has(f) && policy[f] !== undefined);
   if (valid('schedule', 'consistencyMode', 'startWindowMinutes')) checkCadence(policy, ctx);
   if (valid('scope', 'selector')) checkSelectorInScope(policy, ctx);
+  if (valid('schedule', 'retention')) checkPointCap(policy.schedule, policy.retention, ['retention'], ctx);
+  if (valid('schedule', 'copies')) {
+    policy.copies.forEach((copy, index) => {
+      if (copy.retention !== undefined) {
+        checkPointCap(policy.schedule, copy.retention, ['copies', index, 'retention'], ctx);
+      }
+    });
+  }
   if (valid('fallbackToCrashConsistent', 'consistencyMode')) {
     if (policy.fallbackToCrashConsistent && policy.consistencyMode === 'CrashConsistent') {
       issue(

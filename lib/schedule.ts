@@ -1,5 +1,5 @@
 import { parseNcrontab, type Ncrontab } from './ncrontab';
-import { toInstantMs, toInstantNear, transitionsBetween } from './timezone';
+import { offsetMs, toInstantMs, toInstantNear, transitionsBetween, type Transition } from './timezone';
 
 /**
  * When a policy fires. Slots are instants, written as ISO UTC strings (`2026-03-29T01:00:00.000Z`):
@@ -233,6 +233,126 @@ export function closestSlots(schedule: Schedule): ClosestSlots {
 /** Smallest gap between consecutive slots in ms: what policy validation compares with Azure's minimum interval. */
 export function minimumGapMs(schedule: Schedule): number {
   return closestSlots(schedule).gapMs;
+}
+
+/*
+ * How many slots a stretch of time holds: what retention by age keeps. A point is kept while it is at most
+ * `maxAgeDays` old, so the points of one schedule present at once are the slots of a closed window
+ * [now - age, now]; the worst case is the window holding the most slots.
+ */
+
+/** Readings of a cron whose instants are enumerated over the whole horizon: 24 a day (hourly) at most. */
+const MAX_ENUMERATED_PER_DAY = 24;
+const horizonCache = new Map<string, Float64Array>();
+const windowCache = new Map<string, number>();
+
+function remember<K, V>(cache: Map<K, V>, limit: number, key: K, value: V): V {
+  if (cache.size >= limit) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
+/**
+ * Every slot instant of a cron in (CADENCE_HORIZON.fromMs, CADENCE_HORIZON.toMs], ascending, by the same rule
+ * as {@link slotTimesBetween}, but asking Intl only for the zone's transitions: each reading maps by the offsets
+ * of the transition nearest to it (the one whose wall-clock moment is closest), which is exact while offsets
+ * change at most once every few days. Fast enough for 175,000 hourly slots (tens of ms).
+ */
+function cronHorizonSlotTimes(schedule: CronSchedule): Float64Array {
+  const zone = zoneOf(schedule);
+  const key = `${schedule.cron}|${zone}`;
+  const cached = horizonCache.get(key);
+  if (cached !== undefined) return cached;
+  const pattern = compile(schedule.cron);
+  if (pattern.secondsOfDay.length > MAX_ENUMERATED_PER_DAY) {
+    throw new RangeError(
+      `${schedule.cron} fires ${pattern.secondsOfDay.length} times a day; slots over the horizon are counted for at most ${MAX_ENUMERATED_PER_DAY}`,
+    );
+  }
+  const { fromMs, toMs } = CADENCE_HORIZON;
+  const transitions: readonly Transition[] = UTC_ZONES.has(zone.toUpperCase())
+    ? []
+    : transitionsBetween(zone, fromMs, toMs);
+  const fixedOffset = transitions.length === 0 ? offsetMs(zone, fromMs) : 0;
+  const pivots = transitions.map((t) => t.atMs + t.offsetBeforeMs);
+  const firstDay = Math.floor((fromMs - DAY_MS) / DAY_MS);
+  const lastDay = Math.floor((toMs + DAY_MS) / DAY_MS);
+  const times = pattern.secondsOfDay.map((second) => second * SECOND_MS);
+  const instants = new Float64Array((lastDay - firstDay + 1) * times.length);
+  let count = 0;
+  let ordered = true;
+  let k = 0;
+  for (let day = firstDay; day <= lastDay; day++) {
+    if (!pattern.matchesDay(day)) continue;
+    for (const time of times) {
+      const local = day * DAY_MS + time;
+      let instant: number;
+      if (transitions.length === 0) instant = local - fixedOffset;
+      else {
+        while (
+          k + 1 < pivots.length &&
+          Math.abs((pivots[k + 1] as number) - local) <= Math.abs((pivots[k] as number) - local)
+        ) {
+          k++;
+        }
+        instant = toInstantNear(transitions[k] as Transition, local);
+      }
+      if (instant > fromMs && instant <= toMs) {
+        if (count > 0 && instant < (instants[count - 1] as number)) ordered = false;
+        instants[count++] = instant;
+      }
+    }
+  }
+  // Readings map in order except in a spring-forward gap, where a skipped reading lands after later ones.
+  const sorted = ordered ? instants.subarray(0, count) : instants.subarray(0, count).sort();
+  // A skipped reading lands after the jump, possibly on another slot: one slot per instant.
+  let length = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    if (length === 0 || sorted[i] !== sorted[length - 1]) sorted[length++] = sorted[i] as number;
+  }
+  return remember(horizonCache, 4, key, sorted.slice(0, length));
+}
+
+/**
+ * The most slots that any closed window of `windowMs` holds: how many points of this schedule are present at
+ * once when each is kept until it is `windowMs` old (created at its slot). `everyHours`: floor(window / period) + 1.
+ * Cron: the largest count over windows that start at a slot within {@link CADENCE_HORIZON} (exact for windows of up
+ * to half the horizon, ten years), DST included. For crons firing at most 24 times a day (every valid policy);
+ * throws RangeError for denser ones.
+ */
+export function mostSlotsWithin(schedule: Schedule, windowMs: number): number {
+  if (!(windowMs >= 0)) throw new RangeError(`windowMs must be >= 0, got ${windowMs}`);
+  if (isEveryHours(schedule)) return Math.floor(windowMs / (schedule.everyHours * HOUR_MS)) + 1;
+  const key = `most|${schedule.cron}|${zoneOf(schedule)}|${windowMs}`;
+  const cached = windowCache.get(key);
+  if (cached !== undefined) return cached;
+  const slots = cronHorizonSlotTimes(schedule);
+  let most = 0;
+  for (let i = 0, j = 0; i < slots.length; i++) {
+    while (j < slots.length && (slots[j] as number) - (slots[i] as number) <= windowMs) j++;
+    most = Math.max(most, j - i);
+  }
+  return remember(windowCache, 512, key, most);
+}
+
+/**
+ * The shortest time from a slot to the `count`-th slot counted from it (so `count` slots lie in a closed window
+ * of that length, and none shorter holds them): `mostSlotsWithin(schedule, w) >= count` exactly when
+ * `w >= shortestSpanOf(schedule, count)`. Infinity when the schedule never fires `count` times within
+ * {@link CADENCE_HORIZON}. Same scope and limits as {@link mostSlotsWithin}.
+ */
+export function shortestSpanOf(schedule: Schedule, count: number): number {
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a whole number >= 1, got ${count}`);
+  if (isEveryHours(schedule)) return (count - 1) * schedule.everyHours * HOUR_MS;
+  const key = `span|${schedule.cron}|${zoneOf(schedule)}|${count}`;
+  const cached = windowCache.get(key);
+  if (cached !== undefined) return cached;
+  const slots = cronHorizonSlotTimes(schedule);
+  let shortest = Infinity;
+  for (let i = 0; i + count - 1 < slots.length; i++) {
+    shortest = Math.min(shortest, (slots[i + count - 1] as number) - (slots[i] as number));
+  }
+  return remember(windowCache, 512, key, shortest);
 }
 
 /** At most this many Missed slots are listed per policy and tick; the rest are only counted. */

@@ -1,5 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { checkCopyTargets, copyTargetIssues, parsePolicy, regionKey } from '../../lib/policy';
+import { MAX_RESTORE_POINTS_PER_VM } from '../../lib/retention';
+import { mostSlotsWithin, type Schedule } from '../../lib/schedule';
 import { ValidationError } from '../../lib/validation';
 
 const SUB = '11111111-2222-3333-4444-555555555555';
@@ -449,6 +452,22 @@ describe('parsePolicy', () => {
       'instantAccess',
       'instant-access-needs-app-consistent',
     ],
+    [
+      'a maxAgeDays that keeps more than 500 points at the schedule',
+      withFields({ schedule: { everyHours: 3 }, retention: { maxAgeDays: 63 } }),
+      'retention.maxAgeDays',
+      'exceeds-point-cap',
+      'keeps up to 505 restore points at this schedule',
+    ],
+    [
+      'a copy maxAgeDays that keeps more than 500 points at the schedule',
+      withFields({
+        copies: [{ targetRegion: 'northeurope', targetResourceGroup: 'rg-dr', retention: { maxAgeDays: 100 } }],
+      }),
+      'copies[0].retention.maxAgeDays',
+      'exceeds-point-cap',
+      'set maxAgeDays to at most 83 (the largest age that fits), or set copies[0].retention.count',
+    ],
     ['something that is not an object', 'daily', '', 'type', 'must be an object'],
   ];
 
@@ -516,5 +535,84 @@ describe('regionKey', () => {
   it('makes display names and ARM names of a region equal', () => {
     expect(regionKey('West Europe')).toBe('westeurope');
     expect(regionKey(' East US 2 ')).toBe('eastus2');
+  });
+});
+
+describe("parsePolicy: retention within Azure's 500 points per VM", () => {
+  const DAY = 86_400_000;
+  const ageOnly = (schedule: Schedule, maxAgeDays: number, extra: Input = {}): Input =>
+    withFields({ schedule, retention: { maxAgeDays }, ...extra });
+
+  it('refuses an age that keeps more points than the cap, naming the count and the largest age that fits', () => {
+    const error = validationErrorOf(ageOnly({ everyHours: 3 }, 63));
+    expect(error.issues).toEqual([
+      {
+        field: 'retention.maxAgeDays',
+        rule: 'exceeds-point-cap',
+        message:
+          'keeps up to 505 restore points at this schedule, more than the 500 Azure keeps per VM ' +
+          '(the cap, not the age, would decide which points go): set maxAgeDays to at most 62 (the largest age that fits), or set retention.count',
+      },
+    ]);
+    expect(() => parsePolicy(ageOnly({ everyHours: 3 }, 62))).not.toThrow();
+  });
+
+  it('accepts any age when retention.count bounds the points (count is at most 500)', () => {
+    const crash = { consistencyMode: 'CrashConsistent' };
+    expect(() =>
+      parsePolicy(withFields({ ...crash, schedule: { everyHours: 1 }, retention: { count: 500, maxAgeDays: 3650 } })),
+    ).not.toThrow();
+    expect(validationErrorOf(ageOnly({ everyHours: 1 }, 21, crash)).issues).toEqual([
+      expect.objectContaining({ rule: 'exceeds-point-cap', message: expect.stringContaining('at most 20 ') }),
+    ]);
+  });
+
+  it('counts a cron on real instants, DST included: daily in Berlin fits 499 days, not 500', () => {
+    const daily: Schedule = { cron: '0 30 2 * * *', timeZone: 'Europe/Berlin' };
+    expect(() => parsePolicy(ageOnly(daily, 499))).not.toThrow();
+    expectIssue(
+      validationErrorOf(ageOnly(daily, 500)),
+      'retention.maxAgeDays',
+      'exceeds-point-cap',
+      'keeps up to 501 restore points at this schedule',
+    );
+    expectIssue(validationErrorOf(ageOnly(daily, 3650)), 'retention.maxAgeDays', 'exceeds-point-cap', 'at most 499 ');
+    expect(() => parsePolicy(ageOnly({ cron: '0 0 2 1 * *' }, 3650))).not.toThrow();
+  });
+
+  it('refuses an age exactly when it keeps more than 500 points, and its suggestion is the largest age that fits', () => {
+    const schedules = fc.constantFrom<Schedule>(
+      { everyHours: 3 },
+      { everyHours: 4 },
+      { everyHours: 7 },
+      { everyHours: 24 },
+      { cron: '0 0 2 * * *', timeZone: 'Europe/Berlin' },
+      { cron: '0 0 1,5,8,11,14,17,20 * * *', timeZone: 'Europe/Berlin' },
+      { cron: '0 15 */6 * * Mon-Fri', timeZone: 'America/New_York' },
+      { cron: '0 0 0 * * Sun', timeZone: 'UTC' },
+      { cron: '0 45 */4 1-15 * *', timeZone: 'Australia/Lord_Howe' },
+    );
+    fc.assert(
+      fc.property(schedules, fc.integer({ min: 1, max: 3650 }), (schedule, maxAgeDays) => {
+        const kept = mostSlotsWithin(schedule, maxAgeDays * DAY);
+        let error: ValidationError | undefined;
+        try {
+          parsePolicy(ageOnly(schedule, maxAgeDays));
+        } catch (e) {
+          if (!(e instanceof ValidationError)) throw e;
+          error = e;
+        }
+        const capIssue = error?.issues.find((i) => i.rule === 'exceeds-point-cap');
+        expect(error?.issues.filter((i) => i.rule !== 'exceeds-point-cap') ?? []).toEqual([]);
+        expect(capIssue !== undefined).toBe(kept > MAX_RESTORE_POINTS_PER_VM);
+        if (capIssue === undefined) return;
+        expect(capIssue.message).toContain(`keeps up to ${kept} restore points`);
+        const fits = Number(/at most (\d+) /.exec(capIssue.message)?.[1]);
+        expect(mostSlotsWithin(schedule, fits * DAY)).toBeLessThanOrEqual(MAX_RESTORE_POINTS_PER_VM);
+        expect(mostSlotsWithin(schedule, (fits + 1) * DAY)).toBeGreaterThan(MAX_RESTORE_POINTS_PER_VM);
+        expect(() => parsePolicy(ageOnly(schedule, fits))).not.toThrow();
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -6,10 +6,13 @@ import {
   MAX_LISTED_MISSED_SLOTS,
   MAX_LOOKBACK_MS,
   minimumGapMs,
+  mostSlotsWithin,
   nextSlotAfter,
+  shortestSpanOf,
   slotsBetween,
   slotTimesBetween,
   type Schedule,
+  CADENCE_HORIZON,
 } from '../../lib/schedule';
 import { transitionsBetween } from '../../lib/timezone';
 
@@ -381,4 +384,100 @@ describe('classifySlots properties', () => {
       { numRuns: 100 },
     );
   });
+});
+
+/** The most slots in any closed window of `windowMs`, by brute force over a sorted list of slots. */
+function mostIn(slots: readonly number[], windowMs: number): number {
+  let most = 0;
+  for (let i = 0, j = 0; i < slots.length; i++) {
+    while (j < slots.length && (slots[j] as number) - (slots[i] as number) <= windowMs) j++;
+    most = Math.max(most, j - i);
+  }
+  return most;
+}
+
+describe('mostSlotsWithin and shortestSpanOf (what retention by age keeps)', () => {
+  it('counts an everyHours schedule arithmetically: floor(window / period) + 1 slots, count - 1 periods', () => {
+    expect(mostSlotsWithin({ everyHours: 3 }, 62 * DAY)).toBe(497);
+    expect(mostSlotsWithin({ everyHours: 3 }, 63 * DAY)).toBe(505);
+    expect(mostSlotsWithin({ everyHours: 5 }, 0)).toBe(1);
+    expect(mostSlotsWithin({ everyHours: 5 }, 5 * HOUR - 1)).toBe(1);
+    expect(shortestSpanOf({ everyHours: 3 }, 501)).toBe(500 * 3 * HOUR);
+    expect(shortestSpanOf({ everyHours: 3 }, 1)).toBe(0);
+  });
+
+  it('counts a closed window on real instants, DST included', () => {
+    // Hourly in Berlin: the skipped 02:00 lands on 03:00 (one slot), the repeated 02:00 fires once.
+    expect(mostSlotsWithin({ cron: '0 0 * * * *', timeZone: 'Europe/Berlin' }, 21 * DAY)).toBe(505);
+    expect(mostSlotsWithin({ cron: '0 0 * * * *', timeZone: 'Europe/Berlin' }, DAY)).toBe(25);
+    // Daily at 02:30 in Berlin: 501 of them fit in 500 days minus the spring-forward hour.
+    expect(shortestSpanOf({ cron: '0 30 2 * * *', timeZone: 'Europe/Berlin' }, 501)).toBe(500 * DAY - HOUR);
+    expect(mostSlotsWithin({ cron: '0 30 2 * * *', timeZone: 'Europe/Berlin' }, 499 * DAY)).toBe(500);
+    expect(mostSlotsWithin({ cron: '0 30 2 * * *', timeZone: 'Europe/Berlin' }, 500 * DAY)).toBe(501);
+    // Weekdays only: 5 a week.
+    expect(mostSlotsWithin({ cron: '0 0 2 * * Mon-Fri', timeZone: 'UTC' }, 7 * DAY)).toBe(6);
+    expect(mostSlotsWithin({ cron: '0 0 2 * * Mon-Fri', timeZone: 'UTC' }, 14 * DAY - 1)).toBe(10);
+  });
+
+  it('is infinite for a count the schedule never reaches within the horizon', () => {
+    expect(shortestSpanOf({ cron: '0 0 0 29 2 *', timeZone: 'UTC' }, 10)).toBe(Infinity);
+    expect(mostSlotsWithin({ cron: '0 0 0 29 2 *', timeZone: 'UTC' }, 3650 * DAY)).toBe(3);
+  });
+
+  it('refuses crons that fire more than 24 times a day, which no policy accepts', () => {
+    expect(() => mostSlotsWithin({ cron: '0 */30 * * * *' }, DAY)).toThrow(RangeError);
+    expect(() => mostSlotsWithin({ everyHours: 1 }, -1)).toThrow(RangeError);
+    expect(() => shortestSpanOf({ everyHours: 1 }, 0)).toThrow(RangeError);
+  });
+
+  it.each([
+    ['0 30 2 * * *', 'Europe/Berlin'],
+    ['0 0 0 * * *', 'America/Santiago'],
+    ['0 15 1,9,17 * * Mon-Fri', 'Australia/Lord_Howe'],
+    ['0 45 */8 * * *', 'Pacific/Chatham'],
+  ])('agrees with slotTimesBetween over the whole horizon for %s in %s', { timeout: 60_000 }, (cron, timeZone) => {
+    const schedule: Schedule = { cron, timeZone };
+    const slots = slotTimesBetween(schedule, CADENCE_HORIZON.fromMs, CADENCE_HORIZON.toMs);
+    for (const days of [1, 6, 7, 30, 365, 1000, 3650]) {
+      expect(mostSlotsWithin(schedule, days * DAY), `${days} days`).toBe(mostIn(slots, days * DAY));
+    }
+    for (const count of [2, 3, 24, 501, 2000]) {
+      let shortest = Infinity;
+      for (let i = 0; i + count - 1 < slots.length; i++) {
+        shortest = Math.min(shortest, (slots[i + count - 1] as number) - (slots[i] as number));
+      }
+      expect(shortestSpanOf(schedule, count), `${count} slots`).toBe(shortest);
+    }
+  });
+
+  it('never finds fewer slots than any window of slotTimesBetween holds', PROPERTY, () => {
+    fc.assert(
+      fc.property(caseArb, fc.integer({ min: 0, max: 40 * DAY }), ({ schedule, from }, window) => {
+        const [first] = slotTimesBetween(schedule, from, from + 40 * DAY);
+        const start = first ?? from;
+        const held = slotTimesBetween(schedule, start - 1, start + window).length;
+        expect(mostSlotsWithin(schedule, window)).toBeGreaterThanOrEqual(held);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it(
+    'says exactly how long a window must be to hold a count: mostSlotsWithin(span) >= count > mostSlotsWithin(span - 1)',
+    PROPERTY,
+    () => {
+      fc.assert(
+        fc.property(caseArb, fc.integer({ min: 1, max: 800 }), ({ schedule }, count) => {
+          const span = shortestSpanOf(schedule, count);
+          if (span === Infinity) {
+            expect(mostSlotsWithin(schedule, 3650 * DAY)).toBeLessThan(count);
+            return;
+          }
+          expect(mostSlotsWithin(schedule, span)).toBeGreaterThanOrEqual(count);
+          if (span > 0) expect(mostSlotsWithin(schedule, span - 1)).toBeLessThan(count);
+        }),
+        { numRuns: 60 },
+      );
+    },
+  );
 });
