@@ -57,13 +57,42 @@ export default tseslint.config(
     // Orchestrators are replayed: they must be deterministic. Time, ids and waiting come from context.df.
     files: ['orchestrations/**/*.ts'],
     rules: {
-      'no-restricted-imports': [
+      // Value imports only: a type-only import (`import type`, or only `type` specifiers) is erased before it runs,
+      // so orchestrators may share the shapes of activity inputs and records (e.g. lib/tables' Outcome).
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins,
+          paths: nodeBuiltins.map((name) => ({
+            name,
+            message: 'orchestrators do no I/O: call an activity',
+            allowTypeImports: true,
+          })),
           patterns: [
-            { group: ['@azure/*', '!@azure/functions'], message: 'orchestrators call activities, never Azure SDKs' },
-            { group: ['**/lib/azure/**', '**/lib/tables/**'], message: 'orchestrators do no I/O' },
+            {
+              group: ['@azure/*', '!@azure/functions'],
+              message: 'orchestrators call activities, never Azure SDKs',
+              allowTypeImports: true,
+            },
+            {
+              group: ['**/lib/azure', '**/lib/azure/**', '**/lib/tables', '**/lib/tables/**'],
+              message: 'orchestrators do no I/O: call an activity',
+              allowTypeImports: true,
+            },
+            {
+              group: ['**/lib/config', '**/lib/config.*'],
+              message: 'lib/config reads process.env: pass configuration as input',
+              allowTypeImports: true,
+            },
+            {
+              group: ['**/lib/clock', '**/lib/clock.*'],
+              message: 'lib/clock reads the real clock: use context.df.currentUtcDateTime',
+              allowTypeImports: true,
+            },
+            {
+              group: ['**/local', '**/local/**'],
+              message: 'local/ is the local stack (I/O, clock, environment): orchestrators never import it',
+              allowTypeImports: true,
+            },
           ],
         },
       ],
@@ -101,6 +130,10 @@ export default tseslint.config(
         {
           selector: "CallExpression[callee.name='require']",
           message: 'orchestrators import only deterministic modules',
+        },
+        {
+          selector: 'ImportExpression',
+          message: 'orchestrators import only deterministic modules, statically (no import())',
         },
       ],
     },
