@@ -51,6 +51,10 @@ export interface AppConfig {
   readonly managedIdentityClientId: string | undefined;
   /** How much faster than real time the local clock runs (1 in Azure). */
   readonly clockScale: number;
+  /** Local only: the epoch-ms instant from which scaled time runs (`RPO_CLOCK_ORIGIN`), so every process agrees. */
+  readonly clockOriginMs: number | undefined;
+  /** Local only: a PEM file of extra CAs to trust for `RPO_ARM_ENDPOINT` (the Compute emulator's CA). */
+  readonly armCaFile: string | undefined;
   /** Durable task hub name (host.json `hubName: %RPO_TASK_HUB%`). */
   readonly taskHub: string | undefined;
 }
@@ -97,6 +101,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problem('RPO_CLOCK_SCALE', 'positive-number', 'must be a number > 0 (1 = real time, 3600 = an hour a second)');
   }
 
+  const rawOrigin = setting('RPO_CLOCK_ORIGIN');
+  const clockOriginMs = rawOrigin === undefined ? undefined : /^\d{1,16}$/.test(rawOrigin) ? Number(rawOrigin) : NaN;
+  if (clockOriginMs !== undefined && !(Number.isSafeInteger(clockOriginMs) && clockOriginMs > 0)) {
+    problem('RPO_CLOCK_ORIGIN', 'epoch-ms', 'must be an instant in epoch milliseconds (digits only)');
+  }
+  const armCaFile = setting('RPO_ARM_CA_FILE');
+
   const taskHub = setting('RPO_TASK_HUB');
   if (taskHub !== undefined && !TASK_HUB.test(taskHub)) {
     problem('RPO_TASK_HUB', 'task-hub-name', 'must be 3-45 letters and digits, starting with a letter');
@@ -112,6 +123,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     eventsTopicEndpoint,
     managedIdentityClientId: clientId?.toLowerCase(),
     clockScale,
+    clockOriginMs,
+    armCaFile,
     taskHub,
   };
   return Object.freeze(config);

@@ -25,7 +25,16 @@ export const RUN_KINDS = [
 ] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
-export const RUN_STATES = ['Pending', 'Running', 'Succeeded', 'PartiallySucceeded', 'Failed', 'Canceled'] as const;
+/** `Missed`: a scheduled slot that nobody ran within its start window (recorded once, by scheduleTick). */
+export const RUN_STATES = [
+  'Pending',
+  'Running',
+  'Succeeded',
+  'PartiallySucceeded',
+  'Failed',
+  'Canceled',
+  'Missed',
+] as const;
 export type RunState = (typeof RUN_STATES)[number];
 
 export type RunCounts = Readonly<Record<OutcomeStatus, number>>;
@@ -42,6 +51,8 @@ export interface RunRecord {
   /** How many VMs (or operations) the run covers in total, when known. */
   readonly total?: number;
   readonly counts: RunCounts;
+  /** Availability set / flexible scale set runs: first to last member creation time, in seconds. */
+  readonly skewSeconds?: number;
   /** Short summary for an operator (truncated, secrets redacted). */
   readonly message?: string;
 }
@@ -101,6 +112,7 @@ function toEntity(run: RunRecord): RunEntity {
   if (run.policy !== undefined) entity.policy = run.policy;
   if (run.finishedAt !== undefined) entity.finishedAt = new Date(run.finishedAt).toISOString();
   if (run.total !== undefined) entity.total = run.total;
+  if (run.skewSeconds !== undefined) entity.skewSeconds = run.skewSeconds;
   if (run.message !== undefined) entity.message = truncateText(redactSecrets(run.message), 4000);
   return entity;
 }
@@ -120,7 +132,7 @@ function fromEntity(entity: Record<string, unknown>): RunRecord {
       Missed: num(entity.countMissed),
     },
   };
-  for (const field of ['policy', 'finishedAt', 'total', 'message']) {
+  for (const field of ['policy', 'finishedAt', 'total', 'skewSeconds', 'message']) {
     if (entity[field] !== undefined && entity[field] !== null) run[field] = entity[field];
   }
   return run as unknown as RunRecord;

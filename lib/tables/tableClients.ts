@@ -4,7 +4,13 @@ import type { StorageConfig } from '../config';
 import { ValidationError } from '../validation';
 
 /** Table names (DESIGN §3 and §5). Tests pass their own names to stay apart. */
-export const TABLE_NAMES = { policies: 'RpoPolicies', outcomes: 'RpoOutcomes', runs: 'RpoRuns' } as const;
+export const TABLE_NAMES = {
+  policies: 'RpoPolicies',
+  outcomes: 'RpoOutcomes',
+  runs: 'RpoRuns',
+  state: 'RpoState',
+  targets: 'RpoRunTargets',
+} as const;
 export type TableRole = keyof typeof TABLE_NAMES;
 
 /**
@@ -75,16 +81,17 @@ export async function ensureTable(client: TableClient): Promise<void> {
   }
 }
 
-/** Opens (and creates if needed) the three RPO tables. */
+/** Opens (and creates if needed) RPO's tables. */
 export async function openRpoTables(
   settings: TableStorageSettings,
   names: Partial<Record<TableRole, string>> = {},
 ): Promise<Record<TableRole, TableClient>> {
-  const clients = {
-    policies: createTableClient(settings, names.policies ?? TABLE_NAMES.policies),
-    outcomes: createTableClient(settings, names.outcomes ?? TABLE_NAMES.outcomes),
-    runs: createTableClient(settings, names.runs ?? TABLE_NAMES.runs),
-  };
+  const clients = Object.fromEntries(
+    (Object.keys(TABLE_NAMES) as TableRole[]).map((role) => [
+      role,
+      createTableClient(settings, names[role] ?? TABLE_NAMES[role]),
+    ]),
+  ) as Record<TableRole, TableClient>;
   await Promise.all(Object.values(clients).map(ensureTable));
   return clients;
 }

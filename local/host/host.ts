@@ -93,13 +93,33 @@ function fillEnvelope(event: unknown, schema: EventSchema, now: number): unknown
   return { id: randomUUID(), subject: '', eventTime: time, dataVersion: '1.0', metadataVersion: '1', ...event };
 }
 
+/** Where an in-process app finds the host's clock: `Symbol.for('rpo.clock')` on globalThis (RPO's lib/clock reads it). */
+export const APP_CLOCK_SYMBOL = Symbol.for('rpo.clock');
+
+function registerAppClock(clock: Clock): () => void {
+  const slot = globalThis as Record<symbol, unknown>;
+  const previous = slot[APP_CLOCK_SYMBOL];
+  slot[APP_CLOCK_SYMBOL] = clock;
+  return () => {
+    if (slot[APP_CLOCK_SYMBOL] === clock) slot[APP_CLOCK_SYMBOL] = previous;
+  };
+}
+
 export async function startHost(options: StartHostOptions): Promise<FunctionsHost> {
   // Log lines carry the host clock's time, so scaled or manual time reads the same as the app sees it.
   let hostClock: Clock | undefined = options.clock;
   const logger =
     options.logger ?? createConsoleLogger({ quiet: options.quiet ?? false, now: () => (hostClock ?? Date).now() });
-  const app = await loadFunctionsApp(options.appDir, { env: options.env, logger });
-  const cleanups: (() => Promise<unknown>)[] = [() => app.terminate()];
+  // An app that reads the stack's clock (RPO's lib/clock) sees a test's manual clock too, from its first line.
+  const unregisterClock = options.clock === undefined ? () => undefined : registerAppClock(options.clock);
+  let app: LoadedFunctionsApp;
+  try {
+    app = await loadFunctionsApp(options.appDir, { env: options.env, logger });
+  } catch (error) {
+    unregisterClock();
+    throw error;
+  }
+  const cleanups: (() => Promise<unknown>)[] = [() => Promise.resolve(unregisterClock()), () => app.terminate()];
   const cleanup = async (): Promise<void> => {
     for (const step of cleanups.reverse()) {
       try {

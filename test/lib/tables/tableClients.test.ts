@@ -76,12 +76,24 @@ describe('createTableClient', () => {
 });
 
 describe('openRpoTables', () => {
-  it('creates the three tables under the given names, idempotently', async () => {
-    const names = { policies: unique('Pol'), outcomes: unique('Out'), runs: unique('Run') };
+  it('creates every RPO table under the given names, idempotently', async () => {
+    const names = {
+      policies: unique('Pol'),
+      outcomes: unique('Out'),
+      runs: unique('Run'),
+      state: unique('State'),
+      targets: unique('Targets'),
+    };
     const settings = { kind: 'connectionString' as const, connectionString };
     await openRpoTables(settings, names);
     const tables = await openRpoTables(settings, names);
-    expect(Object.values(tables).map((t) => t.tableName)).toEqual([names.policies, names.outcomes, names.runs]);
-    expect(TABLE_NAMES).toEqual({ policies: 'RpoPolicies', outcomes: 'RpoOutcomes', runs: 'RpoRuns' });
+    expect(Object.values(tables).map((t) => t.tableName)).toEqual(Object.values(names));
+    expect(TABLE_NAMES).toEqual({
+      policies: 'RpoPolicies',
+      outcomes: 'RpoOutcomes',
+      runs: 'RpoRuns',
+      state: 'RpoState',
+      targets: 'RpoRunTargets',
+    });
   });
 });

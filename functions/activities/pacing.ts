@@ -1,0 +1,70 @@
+import * as df from 'durable-functions';
+import { reserveArm as reserve } from '../../lib/azure/pacer';
+import { appStores } from '../../lib/azure/stores';
+import { nowMs } from '../../lib/clock';
+import { acquire, EMPTY_GATE, modeFamily, release, spendPut, type VmGateState } from '../../lib/pacing/vmGate';
+import { STATE_PARTITIONS } from '../../lib/tables/stateStore';
+import {
+  ACTIVITIES,
+  type AcquireVmInput,
+  type AcquireVmResult,
+  type ReleaseVmInput,
+  type ReserveArmInput,
+  type ReserveArmResult,
+  type SpendVmPutInput,
+  type SpendVmPutResult,
+} from '../../orchestrations/contracts';
+
+/**
+ * The activities behind RPO's limits (docs/pacing.md). They decide and return at once; any waiting they call
+ * for is a durable timer in the orchestrator.
+ */
+
+async function reserveArm(input: ReserveArmInput): Promise<ReserveArmResult> {
+  const stores = await appStores();
+  const startAtMs = await reserve(stores.state, input.subscriptionId, input, nowMs());
+  return { startAtIso: new Date(startAtMs).toISOString() };
+}
+
+const vmKey = (vmId: string) => vmId.toLowerCase();
+
+async function acquireVm(input: AcquireVmInput): Promise<AcquireVmResult> {
+  const stores = await appStores();
+  const now = nowMs();
+  return stores.state.update<VmGateState, AcquireVmResult>(STATE_PARTITIONS.vm, vmKey(input.vmId), (current) => {
+    const result = acquire(current ?? EMPTY_GATE, input.holder, input.purpose, now, Date.parse(input.untilIso));
+    if (result.kind === 'granted') return { next: result.state, result: { kind: 'granted' } };
+    return {
+      next: undefined,
+      result: {
+        kind: 'busy',
+        holder: result.holder,
+        ...(result.purpose !== undefined ? { purpose: result.purpose } : {}),
+        untilIso: new Date(result.untilMs).toISOString(),
+      },
+    };
+  });
+}
+
+async function releaseVm(input: ReleaseVmInput): Promise<void> {
+  const stores = await appStores();
+  await stores.state.update<VmGateState, void>(STATE_PARTITIONS.vm, vmKey(input.vmId), (current) => {
+    if (current === undefined || current.holder !== input.holder) return { next: undefined, result: undefined };
+    return { next: release(current, input.holder), result: undefined };
+  });
+}
+
+async function spendVmPut(input: SpendVmPutInput): Promise<SpendVmPutResult> {
+  const stores = await appStores();
+  const now = nowMs();
+  return stores.state.update<VmGateState, SpendVmPutResult>(STATE_PARTITIONS.vm, vmKey(input.vmId), (current) => {
+    const budget = spendPut(current ?? EMPTY_GATE, modeFamily(input.mode), now);
+    if (budget.kind === 'allowed') return { next: budget.state, result: { kind: 'allowed' } };
+    return { next: undefined, result: { kind: 'exhausted', retryAtIso: new Date(budget.retryAtMs).toISOString() } };
+  });
+}
+
+df.app.activity(ACTIVITIES.reserveArm, { handler: reserveArm });
+df.app.activity(ACTIVITIES.acquireVm, { handler: acquireVm });
+df.app.activity(ACTIVITIES.releaseVm, { handler: releaseVm });
+df.app.activity(ACTIVITIES.spendVmPut, { handler: spendVmPut });
