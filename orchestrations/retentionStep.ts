@@ -15,6 +15,9 @@ import { iso, nowMs, paced, STORAGE_RETRY } from './steps';
 /** A SAS is out on the point's disks: Azure refuses the delete until it ends. Reported, retried next cycle. */
 const SAS_BLOCKED = 'diskrestorepointusedbycustomer';
 
+/** Deletes of one VM in one cycle; a backlog (a policy's count lowered from 400 to 10) drains over cycles. */
+export const MAX_DELETES_PER_CYCLE = 100;
+
 export interface RetentionStepResult {
   readonly outcomes: Outcome[];
   readonly waitedSeconds: number;
@@ -44,14 +47,16 @@ export function* applyRetention(
     creatingOne,
   })) as PlanRetentionResult;
   const outcomes: Outcome[] = [];
-  if (plan.delete.length > 0) {
+  // Oldest first, at most a pacing reservation's worth per cycle; the rest go next cycle.
+  const deletes = plan.delete.slice(0, MAX_DELETES_PER_CYCLE);
+  if (deletes.length > 0) {
     waitedSeconds += yield* paced(context, {
       subscriptionId: target.subscriptionId,
-      deletes: plan.delete.length,
-      compute: { deleteRestorePoint: plan.delete.length },
+      deletes: deletes.length,
+      compute: { deleteRestorePoint: deletes.length },
     });
   }
-  for (const point of plan.delete) {
+  for (const point of deletes) {
     const result = (yield context.df.callActivityWithRetry(ACTIVITIES.deleteRestorePoint, STORAGE_RETRY, {
       restorePointId: point.id,
     })) as DeleteRestorePointResult;

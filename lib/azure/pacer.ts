@@ -65,7 +65,7 @@ export function planReservation(
       const known = compute[policy];
       if (known === undefined || count === 0) continue;
       const r = reservePolicy(known, count, nowMs);
-      compute[policy] = r.state;
+      if (r.state !== undefined) compute[policy] = r.state;
       startAtMs = Math.max(startAtMs, r.startAtMs);
     }
   }

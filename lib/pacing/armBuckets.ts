@@ -57,23 +57,19 @@ export interface Reservation {
 }
 
 /**
- * Reserves `count` tokens (0 reserves nothing). More than the planned burst is reserved in whole bursts: the
- * start is when the last of them is there, which is when all of them may have been spent.
+ * Reserves `count` tokens (0 reserves nothing), to be spent at once from the returned start. At most the
+ * planned burst: more could never be there at one instant (callers reserve per VM, a few calls at a time).
  */
 export function reserveTokens(state: BucketState, spec: BucketSpec, count: number, nowMs: number): Reservation {
-  if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a whole number ≥ 0, got ${count}`);
   const burst = plannedBurst(spec);
-  const emission = emissionMs(spec);
-  let tat = state.tatMs;
-  let startAtMs = nowMs;
-  for (let left = count; left > 0;) {
-    const k = Math.min(left, burst);
-    // k tokens are there at s when burst - (tat - s)/T >= k, i.e. s >= tat - (burst - k)·T.
-    startAtMs = Math.max(startAtMs, tat - (burst - k) * emission);
-    tat = Math.max(tat, startAtMs) + k * emission;
-    left -= k;
+  if (!Number.isInteger(count) || count < 0 || count > burst) {
+    throw new RangeError(`count must be a whole number from 0 to the planned burst ${burst}, got ${count}`);
   }
-  return { startAtMs: Math.ceil(startAtMs), state: { tatMs: tat } };
+  if (count === 0) return { startAtMs: nowMs, state };
+  const emission = emissionMs(spec);
+  // count tokens are there at s when burst - (tat - s)/T >= count, i.e. s >= tat - (burst - count)·T.
+  const startAtMs = Math.max(nowMs, state.tatMs - (burst - count) * emission);
+  return { startAtMs: Math.ceil(startAtMs), state: { tatMs: Math.max(state.tatMs, startAtMs) + count * emission } };
 }
 
 /**

@@ -17,8 +17,13 @@ export type ComputeOperation = keyof typeof COMPUTE_POLICIES_BY_OPERATION;
 
 /** Below this share of the largest count seen, operations are spaced out instead of sent at once. */
 export const LOW_WATER_SHARE = 0.25;
-/** The count RPO never spends: concurrent callers may each have read the same remaining count. */
-export const RESERVE = 2;
+/**
+ * The count RPO never spends: concurrent callers may each have read the same remaining count. Two for a
+ * policy of 20 or more, one from 8, none below (a tiny limit cannot spare any).
+ */
+export function reserveOf(limit: number): number {
+  return limit >= 20 ? 2 : limit >= 8 ? 1 : 0;
+}
 export const MIN_SPACING_MS = 5_000;
 /** Azure's Retry-After for Compute throttles goes up to 20 minutes; a blind wait never exceeds it. */
 export const MAX_SPACING_MS = 20 * 60_000;
@@ -57,7 +62,8 @@ export function observePolicy(state: PolicyState | undefined, remaining: number,
   let windowStartMs = state.windowStartMs;
   let windowMs = state.windowMs;
   if (reset) {
-    if (windowStartMs !== undefined) windowMs = Math.max(windowMs ?? 0, atMs - windowStartMs);
+    // Resets are seen at least one window apart (later, when nothing was sent): the shortest gap is the best bound.
+    if (windowStartMs !== undefined) windowMs = Math.min(windowMs ?? Infinity, atMs - windowStartMs);
     windowStartMs = atMs;
   }
   const limit = Math.max(state.limit, remaining + 1);
@@ -93,12 +99,13 @@ export function observeThrottle(
 }
 
 function lowWater(limit: number): number {
-  return Math.max(RESERVE + 1, Math.ceil(limit * LOW_WATER_SHARE));
+  return Math.max(reserveOf(limit) + 1, Math.ceil(limit * LOW_WATER_SHARE));
 }
 
 export interface PolicyReservation {
   readonly startAtMs: number;
-  readonly state: PolicyState;
+  /** Undefined while nothing has been observed of the policy: there is nothing to pace by yet. */
+  readonly state: PolicyState | undefined;
 }
 
 /**
@@ -107,18 +114,22 @@ export interface PolicyReservation {
  * At the reserve: after the window is expected to roll over, never into a count Azure would refuse.
  */
 export function reservePolicy(state: PolicyState | undefined, count: number, nowMs: number): PolicyReservation {
-  if (state === undefined || count === 0) {
-    return { startAtMs: nowMs, state: state ?? observePolicy(undefined, Number.MAX_SAFE_INTEGER - 1, nowMs) };
-  }
+  if (state === undefined || count === 0) return { startAtMs: nowMs, state };
   const available = state.remaining - state.spent;
   const earliest = Math.max(nowMs, state.nextAllowedMs);
   if (available - count >= lowWater(state.limit)) {
     return { startAtMs: earliest, state: { ...state, spent: state.spent + count } };
   }
-  if (available - count >= RESERVE) {
+  const reserve = reserveOf(state.limit);
+  if (available - count >= reserve) {
+    // Spread what is left over the rest of the window (when known), else space out more each time.
+    const windowLeft =
+      state.windowMs !== undefined && state.windowStartMs !== undefined
+        ? Math.max(0, state.windowStartMs + state.windowMs - earliest)
+        : undefined;
     const spacing =
-      state.windowMs !== undefined
-        ? Math.max(MIN_SPACING_MS, Math.ceil(state.windowMs / Math.max(1, available - RESERVE)))
+      windowLeft !== undefined
+        ? Math.max(MIN_SPACING_MS, Math.ceil(windowLeft / Math.max(1, available - reserve)))
         : state.spacingMs;
     return {
       startAtMs: earliest,
@@ -126,27 +137,24 @@ export function reservePolicy(state: PolicyState | undefined, count: number, now
         ...state,
         spent: state.spent + count,
         nextAllowedMs: earliest + spacing * count,
-        spacingMs: state.windowMs !== undefined ? spacing : Math.min(MAX_SPACING_MS, state.spacingMs * 2),
+        spacingMs: windowLeft !== undefined ? state.spacingMs : Math.min(MAX_SPACING_MS, state.spacingMs * 2),
       },
     };
   }
-  // Exhausted as far as RPO knows: wait for the window to roll, then start again from a fresh count.
+  // Exhausted as far as RPO knows: wait until the window should have rolled over (learned), or a growing wait.
   const rollAt =
     state.windowMs !== undefined && state.windowStartMs !== undefined
       ? state.windowStartMs + state.windowMs
       : earliest + state.spacingMs;
   const startAtMs = Math.max(earliest, rollAt);
-  const nextWindowStart = state.windowMs !== undefined ? startAtMs : state.windowStartMs;
+  // One probe per wait: its answer shows whether the window rolled over (a count going up) or not.
   return {
     startAtMs,
     state: {
       ...state,
-      remaining: state.limit - 1,
-      spent: count,
-      observedAtMs: startAtMs,
-      ...(nextWindowStart !== undefined ? { windowStartMs: nextWindowStart } : {}),
+      spent: state.spent + count,
       spacingMs: Math.min(MAX_SPACING_MS, state.spacingMs * 2),
-      nextAllowedMs: startAtMs,
+      nextAllowedMs: startAtMs + 1,
     },
   };
 }
