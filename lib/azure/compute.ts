@@ -26,6 +26,8 @@ export interface ArmSessionOptions {
   readonly config: Pick<AppConfig, 'armEndpoint' | 'managedIdentityClientId' | 'armCaFile'>;
   /** Clock for observations; default lib/clock. */
   readonly now?: () => number;
+  /** Extra CAs as PEM text (tests and tools that hold the emulator's CA in memory); wins over `armCaFile`. */
+  readonly caPem?: string;
 }
 
 const caCache = new Map<string, string>();
@@ -64,7 +66,7 @@ export function openArmSession(subscriptionId: string, options: ArmSessionOption
       return response;
     },
   };
-  const ca = extraCa(config.armCaFile);
+  const ca = options.caPem ?? extraCa(config.armCaFile);
   const compute = new ComputeManagementClient(
     armCredential(config.armEndpoint, config.managedIdentityClientId),
     subscriptionId,

@@ -1,5 +1,6 @@
 import { ComputeManagementClient } from '@azure/arm-compute';
 import type { AccessToken, TokenCredential } from '@azure/core-auth';
+import { openArmSession } from '../../lib/azure/compute';
 
 /**
  * A real `ComputeManagementClient` pointed at an in-process Compute emulator: HTTPS with the
@@ -24,6 +25,12 @@ export function computeClientFor(
   subscriptionId: string,
   options: ComputeClientForOptions = {},
 ): ComputeManagementClient {
+  // The app's own client (lib/azure: retries off, the local development token for a loopback endpoint).
+  if ((options.maxRetries ?? 0) === 0) {
+    const config = { armEndpoint: emulator.url, managedIdentityClientId: undefined, armCaFile: undefined };
+    return openArmSession(subscriptionId, { config, caPem: emulator.caPem, now: Date.now }).compute;
+  }
+  // A test of the SDK's own retry policy against the emulator builds the client itself.
   return new ComputeManagementClient(fakeCredential, subscriptionId, {
     endpoint: emulator.url,
     tlsOptions: { ca: emulator.caPem },
