@@ -405,6 +405,8 @@ function collectWarnings(
         `${vmName}: on Azure Boost size ${size} with ${dataDisks} data disks, crash-consistent restore points might not be consistent across disks; application-consistent mode is advised`,
       );
     }
+    // Source: the support matrix (learn.microsoft.com/azure/virtual-machines/concepts-restore-points, "VM sizes":
+    // "Crash consistency is supported for VM SKUs that support Premium storage"); docs/consistency-plan.md row.
     if (supportsPremiumStorage(size) === false) {
       warn(
         'premiumStorageSizeInCrashMode',
