@@ -3,6 +3,8 @@ import * as df from 'durable-functions';
 import { appStores } from '../../lib/azure/stores';
 import { batchTargets, isSelected, targetOf } from '../../lib/backup/targets';
 import { tryParseArmId } from '../../lib/armIds';
+import { regionKey } from '../../lib/policy';
+import { MAX_COLLECTIONS_PER_SUBSCRIPTION_REGION } from '../../lib/backup/targets';
 import {
   ACTIVITIES,
   TARGETS_PER_BATCH,
@@ -67,7 +69,10 @@ async function resolveSubscription(input: ResolveTargetsInput, subscriptionId: s
     }
 
     const collectionsBySource = new Map<string, string[]>();
+    const collectionsByRegion = new Map<string, number>();
     for await (const collection of compute.restorePointCollections.listAll()) {
+      const region = regionKey(collection.location ?? '');
+      collectionsByRegion.set(region, (collectionsByRegion.get(region) ?? 0) + 1);
       const source = collection.source?.id?.toLowerCase();
       if (source === undefined || collection.id === undefined) continue;
       const list = collectionsBySource.get(source) ?? [];
@@ -78,9 +83,31 @@ async function resolveSubscription(input: ResolveTargetsInput, subscriptionId: s
     const inputs = { policy, vms: selected, disks, scaleSets, collectionsBySource };
     return selected.flatMap((vm) => {
       const target = targetOf(inputs, vm);
-      return target === undefined ? [] : [target];
+      return target === undefined ? [] : [withinCollectionLimit(target, collectionsByRegion)];
     });
   });
+}
+
+/**
+ * Azure allows 10,000 restore point collections per subscription and region: a VM whose collection would be
+ * one too many is refused here, with the reason, instead of by Azure.
+ */
+function withinCollectionLimit(target: VmTarget, byRegion: Map<string, number>): VmTarget {
+  if (target.collection.exists || target.plan.kind === 'refused') return target;
+  const count = byRegion.get(target.region) ?? 0;
+  if (count < MAX_COLLECTIONS_PER_SUBSCRIPTION_REGION) {
+    byRegion.set(target.region, count + 1);
+    return target;
+  }
+  return {
+    ...target,
+    plan: {
+      kind: 'refused',
+      code: 'collectionLimit',
+      reason: `the subscription already has ${count} restore point collections in ${target.region}: Azure's limit is ${MAX_COLLECTIONS_PER_SUBSCRIPTION_REGION}`,
+      retryable: true,
+    },
+  };
 }
 
 async function readTargetBatch(input: ReadTargetBatchInput): Promise<TargetGroup[]> {

@@ -13,6 +13,9 @@ import type { PlannedBackup, RefusedBackup, TargetGroup, VmTarget } from '../../
  * filter (all pairs, tag names case-insensitive as in ARM, values exact); an empty selector takes all in scope.
  */
 
+/** Azure: at most 10,000 restore point collections per subscription and region (DESIGN §1). */
+export const MAX_COLLECTIONS_PER_SUBSCRIPTION_REGION = 10_000;
+
 export function tagsMatch(
   vmTags: Readonly<Record<string, string>> | undefined,
   wanted: Readonly<Record<string, string>>,
