@@ -54,15 +54,19 @@ const policyRun: OrchestrationHandler = function* (context: OrchestrationContext
   })) as ResolveTargetsResult;
   context.df.setCustomStatus({ stage: 'backing up', total: resolved.total, batches: resolved.batches });
 
-  const tallies = (yield context.df.Task.all(
-    Array.from({ length: resolved.batches }, (_, batch) =>
-      context.df.callSubOrchestrator(
-        ORCHESTRATIONS.policyRunBatch,
-        { context: backup, batch },
-        `${runId}:batch:${batch}`,
-      ),
-    ),
-  )) as RunTally[];
+  // Task.all of nothing is not a task the replay can complete: a policy that selects nothing skips it.
+  const tallies =
+    resolved.batches === 0
+      ? []
+      : ((yield context.df.Task.all(
+          Array.from({ length: resolved.batches }, (_, batch) =>
+            context.df.callSubOrchestrator(
+              ORCHESTRATIONS.policyRunBatch,
+              { context: backup, batch },
+              `${runId}:batch:${batch}`,
+            ),
+          ),
+        )) as RunTally[]);
   const total = addTallies(tallies);
   const listingFailed = resolved.listingErrors.length > 0;
   const state: RunState =
