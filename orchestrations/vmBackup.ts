@@ -110,8 +110,18 @@ const vmBackup: OrchestrationHandler = function* (context: OrchestrationContext)
   try {
     record = yield* protect(plan);
   } catch (error) {
-    if (!(error instanceof Stop)) throw error;
-    record = error.record;
+    // An activity that kept failing after the runtime's retries (storage down, a bug): this VM's backup is
+    // Failed with the reason, and the other VMs of the run go on.
+    record =
+      error instanceof Stop
+        ? error.record
+        : {
+            status: 'Failed',
+            plan,
+            fallback: false,
+            errorCode: 'RpoInternalError',
+            errorMessage: error instanceof Error ? error.message : String(error),
+          };
   } finally {
     yield context.df.callActivityWithRetry(ACTIVITIES.releaseVm, STORAGE_RETRY, { vmId: target.vmId, holder });
   }
