@@ -121,16 +121,15 @@ async function vmsWithCollections(client: ComputeManagementClient, count: number
 }
 
 /**
- * The load generator in a worker thread (plain JS, the SDK required by path): the emulator keeps the
- * main thread, the SDK client gets the second core, as when RPO calls the emulator from its own process.
+ * The load generator in a worker thread: the emulator keeps the main thread, and RPO's own Compute client
+ * (lib/azure, loaded through tsx) gets the second core, as when RPO calls the emulator from its own process.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData: w } = require('node:worker_threads');
-const { ComputeManagementClient } = require(w.sdk);
-const credential = { getToken: async () => ({ token: 'bench', expiresOnTimestamp: Date.now() + 3600000 }) };
-const client = new ComputeManagementClient(credential, w.subscriptionId, {
-  endpoint: w.url, tlsOptions: { ca: w.caPem }, retryOptions: { maxRetries: 0 },
-});
+require(w.tsx).register();
+const { openArmSession } = require(w.libAzure);
+const config = { armEndpoint: w.url, managedIdentityClientId: undefined, armCaFile: undefined };
+const client = openArmSession(w.subscriptionId, { config, caPem: w.caPem, now: Date.now }).compute;
 let sequence = 0;
 const one = (slot) => w.operation === 'get'
   ? client.restorePoints.get(w.rg, w.collections[0], 'rp-get')
@@ -167,7 +166,8 @@ function rateInWorker(emulator: RunningComputeEmulator, load: WorkerLoad): Promi
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: {
-      sdk: require.resolve('@azure/arm-compute'),
+      tsx: require.resolve('tsx/cjs/api'),
+      libAzure: path.resolve(__dirname, '../lib/azure/compute.ts'),
       url: emulator.url,
       caPem: emulator.caPem,
       rg: RG,
