@@ -46,28 +46,37 @@ export function planReservation(
   nowMs: number,
 ): { startAtMs: number; next: SubscriptionPacing } {
   const state = current ?? EMPTY;
-  let startAtMs = nowMs;
-  const buckets = { ...state.buckets };
   const counts: Record<ArmOperationKind, number> = {
     read: request.reads ?? 0,
     write: request.writes ?? 0,
     delete: request.deletes ?? 0,
   };
+  // The earliest instant at which every bucket holds its share and Compute's policies allow the calls; then
+  // every bucket is charged at that instant. A bucket charged at its own earlier instant refills ahead of
+  // Azure's in the model: its calls are really spent at the common start, on top of what later reservations
+  // take from that refill (reads reserved early but spent late, behind the writes, meet 429s).
+  let startAtMs = nowMs;
   for (const kind of ['read', 'write', 'delete'] as const) {
     if (counts[kind] === 0) continue;
-    const r = reserveTokens(buckets[kind], ARM_BUCKETS[kind], counts[kind], nowMs);
-    buckets[kind] = r.state;
-    startAtMs = Math.max(startAtMs, r.startAtMs);
+    startAtMs = Math.max(
+      startAtMs,
+      reserveTokens(state.buckets[kind], ARM_BUCKETS[kind], counts[kind], nowMs).startAtMs,
+    );
   }
   const compute: Record<string, PolicyStates[string]> = { ...state.compute };
   for (const [operation, count] of Object.entries(request.compute ?? {}) as [ComputeOperation, number][]) {
     for (const policy of COMPUTE_POLICIES_BY_OPERATION[operation]) {
       const known = compute[policy];
       if (known === undefined || count === 0) continue;
-      const r = reservePolicy(known, count, nowMs);
+      const r = reservePolicy(known, count, startAtMs);
       if (r.state !== undefined) compute[policy] = r.state;
       startAtMs = Math.max(startAtMs, r.startAtMs);
     }
+  }
+  const buckets = { ...state.buckets };
+  for (const kind of ['read', 'write', 'delete'] as const) {
+    if (counts[kind] === 0) continue;
+    buckets[kind] = reserveTokens(buckets[kind], ARM_BUCKETS[kind], counts[kind], startAtMs).state;
   }
   return { startAtMs, next: { buckets, compute } };
 }
@@ -98,16 +107,73 @@ export function applyObservations(
 
 const key = (subscriptionId: string) => subscriptionId.toLowerCase();
 
-export async function reserveArm(
+/** Reservations waiting for the subscription's row, per store and subscription (see reserveArm). */
+interface Waiting {
+  readonly request: PacingRequest;
+  readonly nowMs: number;
+  resolve(startAtMs: number): void;
+  reject(error: unknown): void;
+}
+type Queues = Map<string, Waiting[]>;
+const waiting = new WeakMap<StateStore, Queues>();
+/** At most this many reservations share one write of the row. */
+const MAX_RESERVATIONS_PER_WRITE = 100;
+
+/**
+ * Reserves ARM calls on the subscription's row and returns when they may start. Reservations made in this
+ * process while the row is being written wait, and the next write takes all of them in order (one read and
+ * one conditional write for many): thousands of VMs reserving at once do not fight over the row's ETag. Other
+ * processes still meet at the ETag.
+ */
+export function reserveArm(
   store: StateStore,
   subscriptionId: string,
   request: PacingRequest,
   nowMs: number,
 ): Promise<number> {
-  return store.update<SubscriptionPacing, number>(STATE_PARTITIONS.subscription, key(subscriptionId), (current) => {
-    const { startAtMs, next } = planReservation(current, request, nowMs);
-    return { next, result: startAtMs };
+  let bySubscription = waiting.get(store);
+  if (bySubscription === undefined) {
+    bySubscription = new Map<string, Waiting[]>();
+    waiting.set(store, bySubscription);
+  }
+  const queues = bySubscription;
+  const row = key(subscriptionId);
+  return new Promise<number>((resolve, reject) => {
+    const item: Waiting = { request, nowMs, resolve, reject };
+    const queue = queues.get(row);
+    if (queue !== undefined) {
+      queue.push(item);
+      return;
+    }
+    queues.set(row, [item]);
+    void writeReservations(store, row, queues);
   });
+}
+
+async function writeReservations(store: StateStore, row: string, queues: Queues): Promise<void> {
+  for (;;) {
+    const queue = queues.get(row) ?? [];
+    const batch = queue.splice(0, MAX_RESERVATIONS_PER_WRITE);
+    if (batch.length === 0) {
+      queues.delete(row);
+      return;
+    }
+    try {
+      const starts = await store.update<SubscriptionPacing, number[]>(STATE_PARTITIONS.subscription, row, (current) => {
+        let state = current;
+        const result: number[] = [];
+        for (const item of batch) {
+          const planned = planReservation(state, item.request, item.nowMs);
+          state = planned.next;
+          result.push(planned.startAtMs);
+        }
+        return { next: state, result };
+      });
+      batch.forEach((item, i) => item.resolve(starts[i] ?? item.nowMs));
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  }
 }
 
 /** How often one process writes plain observations (throttles and low counts are written at once). */
