@@ -188,6 +188,8 @@ export interface ReserveArmInput {
 export interface ReserveArmResult {
   /** When the reserved calls may start; the orchestrator waits on a durable timer until then. */
   readonly startAtIso: string;
+  /** Nothing was reserved (a Compute policy held the calls back): wait until `startAtIso`, then ask again. */
+  readonly recheck?: boolean;
 }
 
 export interface AcquireVmInput {

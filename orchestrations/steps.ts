@@ -28,14 +28,25 @@ export function* waitUntil(context: OrchestrationContext, untilMs: number): Gene
   return Math.round((nowMs(context) - from) / 1000);
 }
 
-/** Reserves ARM calls for a subscription (lib/pacing) and waits until they may start. */
+/**
+ * Reserves ARM calls for a subscription (lib/pacing) and waits until they may start. A Compute policy that
+ * holds them back names a time to ask again (its state will have moved by then); every wait is a durable timer.
+ */
 export function* paced(context: OrchestrationContext, request: ReserveArmInput): Generator<df.Task, number, unknown> {
-  const reservation = (yield context.df.callActivityWithRetry(
-    ACTIVITIES.reserveArm,
-    STORAGE_RETRY,
-    request,
-  )) as ReserveArmResult;
-  return yield* waitUntil(context, Date.parse(reservation.startAtIso));
+  let waited = 0;
+  for (;;) {
+    const reservation = (yield context.df.callActivityWithRetry(
+      ACTIVITIES.reserveArm,
+      STORAGE_RETRY,
+      request,
+    )) as ReserveArmResult;
+    const startAtMs = Date.parse(reservation.startAtIso);
+    if (reservation.recheck !== true) return waited + (yield* waitUntil(context, startAtMs));
+    // Even a wait too short for waitUntil is taken: asking again at once would find the same answer.
+    const from = nowMs(context);
+    yield context.df.createTimer(new Date(Math.max(startAtMs, from + 1_000)));
+    waited += Math.round((nowMs(context) - from) / 1000);
+  }
 }
 
 /** Exponential backoff for transient failures: 15 s, 30 s, 60 s, … at most 10 minutes. */

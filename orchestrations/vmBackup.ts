@@ -136,8 +136,9 @@ const vmBackup: OrchestrationHandler = function* (context: OrchestrationContext)
       subscriptionId: target.subscriptionId,
       reads: target.collectionIds.length + 3,
       writes: target.collection.exists ? 1 : 2,
+      // The point's own Compute count is asked for just before its PUT (below): a grant taken here would be
+      // spent only after the inspection and the collection, while other VMs' grants go out.
       compute: {
-        createRestorePoint: 1,
         getRestorePoint: 3,
         ...(target.collection.exists ? {} : { createCollection: 1 }),
       },
@@ -313,13 +314,12 @@ const vmBackup: OrchestrationHandler = function* (context: OrchestrationContext)
         waitedSeconds += yield* waitUntil(context, retryAt);
         continue;
       }
-      if (tries > 1)
-        waitedSeconds += yield* paced(context, {
-          subscriptionId: target.subscriptionId,
-          reads: 1,
-          writes: 1,
-          compute: { createRestorePoint: 1 },
-        });
+      // A retry reserves its ARM calls again; the first PUT's were reserved with the backup's.
+      waitedSeconds += yield* paced(context, {
+        subscriptionId: target.subscriptionId,
+        ...(tries > 1 ? { reads: 1, writes: 1 } : {}),
+        compute: { createRestorePoint: 1 },
+      });
       attempts += 1;
       const result = (yield context.df.callActivityWithRetry(ACTIVITIES.createRestorePoint, STORAGE_RETRY, {
         target,

@@ -22,8 +22,8 @@ import {
 
 async function reserveArm(input: ReserveArmInput): Promise<ReserveArmResult> {
   const stores = await appStores();
-  const startAtMs = await reserve(stores.state, input.subscriptionId, input, nowMs());
-  return { startAtIso: new Date(startAtMs).toISOString() };
+  const planned = await reserve(stores.state, input.subscriptionId, input, nowMs());
+  return { startAtIso: new Date(planned.startAtMs).toISOString(), ...(planned.recheck ? { recheck: true } : {}) };
 }
 
 const vmKey = (vmId: string) => vmId.toLowerCase();

@@ -51,6 +51,7 @@ export function openArmSession(subscriptionId: string, options: ArmSessionOption
   const observer: PipelinePolicy = {
     name: 'rpoObserveLimits',
     async sendRequest(request, next) {
+      const sentAtMs = now();
       const response = await next(request);
       const body = response.status === 429 ? parseJson(response.bodyAsText ?? undefined) : undefined;
       const observation = observe(
@@ -60,6 +61,7 @@ export function openArmSession(subscriptionId: string, options: ArmSessionOption
         now(),
         body,
         retryAfterSeconds(response.headers, { now: now() }),
+        sentAtMs,
       );
       requests[observation.kind] += 1;
       observations.push(observation);

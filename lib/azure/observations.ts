@@ -10,6 +10,8 @@ export interface ArmObservation {
   readonly kind: ArmOperationKind;
   readonly status: number;
   readonly atMs: number;
+  /** When the request was sent: an answer to a request sent after a count was seen is newer than that count. */
+  readonly sentAtMs?: number;
   /** `x-ms-ratelimit-remaining-subscription-{reads|writes|deletes}`. */
   readonly bucketRemaining?: number;
   /** Compute policy → remaining count, for the subscription-wide policies (`…SubscriptionMaximum`). */
@@ -57,6 +59,7 @@ export function observe(
   atMs: number,
   body?: unknown,
   retryAfterSeconds?: number,
+  sentAtMs?: number,
 ): ArmObservation {
   const kind = operationKind(method);
   const remainingText = header(headers, BUCKET_HEADER[kind]);
@@ -69,6 +72,7 @@ export function observe(
     kind,
     status,
     atMs,
+    ...(sentAtMs !== undefined ? { sentAtMs } : {}),
     computePolicies: policies,
     ...(remainingText !== undefined && /^\d+$/.test(remainingText) ? { bucketRemaining: Number(remainingText) } : {}),
   };

@@ -39,12 +39,20 @@ export interface PacingRequest {
   readonly compute?: Partial<Record<ComputeOperation, number>>;
 }
 
+/** When a request may start, and the record after it. */
+export interface PlannedReservation {
+  readonly startAtMs: number;
+  /** Held back by a Compute policy: nothing was reserved; ask again at `startAtMs`. */
+  readonly recheck: boolean;
+  readonly next: SubscriptionPacing;
+}
+
 /** Pure: the start time of a request and the record after it. */
 export function planReservation(
   current: SubscriptionPacing | undefined,
   request: PacingRequest,
   nowMs: number,
-): { startAtMs: number; next: SubscriptionPacing } {
+): PlannedReservation {
   const state = current ?? EMPTY;
   const counts: Record<ArmOperationKind, number> = {
     read: request.reads ?? 0,
@@ -63,22 +71,30 @@ export function planReservation(
       reserveTokens(state.buckets[kind], ARM_BUCKETS[kind], counts[kind], nowMs).startAtMs,
     );
   }
+  // Compute's policies grant now or say when to ask again; a request one of them holds back is not charged
+  // anywhere (only what a waiting policy decided, e.g. the time of its probe, is kept).
   const compute: Record<string, PolicyStates[string]> = { ...state.compute };
+  const held: Record<string, PolicyStates[string]> = {};
+  let retryAtMs: number | undefined;
   for (const [operation, count] of Object.entries(request.compute ?? {}) as [ComputeOperation, number][]) {
     for (const policy of COMPUTE_POLICIES_BY_OPERATION[operation]) {
-      const known = compute[policy];
-      if (known === undefined || count === 0) continue;
-      const r = reservePolicy(known, count, startAtMs);
-      if (r.state !== undefined) compute[policy] = r.state;
-      startAtMs = Math.max(startAtMs, r.startAtMs);
+      const r = reservePolicy(compute[policy], count, startAtMs);
+      if (r.granted) compute[policy] = r.state;
+      else {
+        held[policy] = r.state;
+        retryAtMs = Math.max(retryAtMs ?? 0, r.retryAtMs);
+      }
     }
+  }
+  if (retryAtMs !== undefined) {
+    return { startAtMs: retryAtMs, recheck: true, next: { ...state, compute: { ...state.compute, ...held } } };
   }
   const buckets = { ...state.buckets };
   for (const kind of ['read', 'write', 'delete'] as const) {
     if (counts[kind] === 0) continue;
     buckets[kind] = reserveTokens(buckets[kind], ARM_BUCKETS[kind], counts[kind], startAtMs).state;
   }
-  return { startAtMs, next: { buckets, compute } };
+  return { startAtMs, recheck: false, next: { buckets, compute } };
 }
 
 /** Pure: the record after a batch of observations (oldest first). */
@@ -95,7 +111,7 @@ export function applyObservations(
     }
     for (const [policy, remaining] of Object.entries(o.computePolicies)) {
       if (o.computeThrottle?.policy === policy) continue;
-      compute[policy] = observePolicy(compute[policy], remaining, o.atMs);
+      compute[policy] = observePolicy(compute[policy], remaining, o.atMs, o.sentAtMs);
     }
     if (o.computeThrottle !== undefined) {
       const t = o.computeThrottle;
@@ -107,11 +123,14 @@ export function applyObservations(
 
 const key = (subscriptionId: string) => subscriptionId.toLowerCase();
 
+/** What reserveArm answers: the start of the reserved calls, or (recheck) when to ask again. */
+export type ArmReservation = Pick<PlannedReservation, 'startAtMs' | 'recheck'>;
+
 /** Reservations waiting for the subscription's row, per store and subscription (see reserveArm). */
 interface Waiting {
   readonly request: PacingRequest;
   readonly nowMs: number;
-  resolve(startAtMs: number): void;
+  resolve(planned: ArmReservation): void;
   reject(error: unknown): void;
 }
 type Queues = Map<string, Waiting[]>;
@@ -130,7 +149,7 @@ export function reserveArm(
   subscriptionId: string,
   request: PacingRequest,
   nowMs: number,
-): Promise<number> {
+): Promise<ArmReservation> {
   let bySubscription = waiting.get(store);
   if (bySubscription === undefined) {
     bySubscription = new Map<string, Waiting[]>();
@@ -138,7 +157,7 @@ export function reserveArm(
   }
   const queues = bySubscription;
   const row = key(subscriptionId);
-  return new Promise<number>((resolve, reject) => {
+  return new Promise<ArmReservation>((resolve, reject) => {
     const item: Waiting = { request, nowMs, resolve, reject };
     const queue = queues.get(row);
     if (queue !== undefined) {
@@ -159,17 +178,21 @@ async function writeReservations(store: StateStore, row: string, queues: Queues)
       return;
     }
     try {
-      const starts = await store.update<SubscriptionPacing, number[]>(STATE_PARTITIONS.subscription, row, (current) => {
-        let state = current;
-        const result: number[] = [];
-        for (const item of batch) {
-          const planned = planReservation(state, item.request, item.nowMs);
-          state = planned.next;
-          result.push(planned.startAtMs);
-        }
-        return { next: state, result };
-      });
-      batch.forEach((item, i) => item.resolve(starts[i] ?? item.nowMs));
+      const starts = await store.update<SubscriptionPacing, ArmReservation[]>(
+        STATE_PARTITIONS.subscription,
+        row,
+        (current) => {
+          let state = current;
+          const result: ArmReservation[] = [];
+          for (const item of batch) {
+            const planned = planReservation(state, item.request, item.nowMs);
+            state = planned.next;
+            result.push({ startAtMs: planned.startAtMs, recheck: planned.recheck });
+          }
+          return { next: state, result };
+        },
+      );
+      batch.forEach((item, i) => item.resolve(starts[i] ?? { startAtMs: item.nowMs, recheck: false }));
     } catch (error) {
       for (const item of batch) item.reject(error);
     }

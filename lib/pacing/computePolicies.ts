@@ -27,56 +27,109 @@ export function reserveOf(limit: number): number {
 export const MIN_SPACING_MS = 5_000;
 /** Azure's Retry-After for Compute throttles goes up to 20 minutes; a blind wait never exceeds it. */
 export const MAX_SPACING_MS = 20 * 60_000;
+/**
+ * How long an answer can take to come back: an operation granted longer ago than this has been answered, so
+ * a count seen later reflects it; and a policy whose first operation brought no count by then is not
+ * reported on these answers (it is not paced).
+ */
+export const SETTLE_MS = 60_000;
 
 export interface PolicyState {
-  /** The largest `remaining + 1` ever seen: a lower bound of the policy's limit. */
+  /** The largest `remaining + 1` ever seen: a lower bound of the policy's limit. 0: not seen yet (probing). */
   readonly limit: number;
   readonly remaining: number;
   readonly observedAtMs: number;
-  /** Operations reserved since the last observation. */
+  /** Operations granted that the last count seen does not reflect yet (in flight, or about to be sent). */
   readonly spent: number;
+  /** When the last operation was granted. */
+  readonly lastGrantMs?: number;
   /** When the current window was seen to begin (a count going up), if ever. */
   readonly windowStartMs?: number;
   /** Learned window length: between two observed resets, or from a 429's window. */
   readonly windowMs?: number;
+  /** The window came from a 429's body: exact, not re-learned from resets. */
+  readonly windowExact?: boolean;
+  /** Exhausted: the one probe of this wait may go at this time. */
+  readonly probeAtMs?: number;
+  /** A first operation brought no count back: answers do not report this policy. */
+  readonly unreported?: boolean;
   readonly spacingMs: number;
   readonly nextAllowedMs: number;
 }
 
 export type PolicyStates = Readonly<Record<string, PolicyState>>;
 
-/** Folds one response's count into the state of its policy. */
-export function observePolicy(state: PolicyState | undefined, remaining: number, atMs: number): PolicyState {
-  if (state === undefined) {
+const NOT_SEEN: PolicyState = {
+  limit: 0,
+  remaining: 0,
+  observedAtMs: 0,
+  spent: 0,
+  spacingMs: MIN_SPACING_MS,
+  nextAllowedMs: 0,
+};
+
+/**
+ * Folds one response's count into the state of its policy. Within a window a count only goes down, but answers
+ * of concurrent calls arrive out of order: a higher count is a new window only when its request was sent after
+ * the lower count was seen (Azure counted it later); otherwise it is an older answer overtaking a newer one. A
+ * count that goes down settles that many of the operations in flight.
+ */
+export function observePolicy(
+  state: PolicyState | undefined,
+  remaining: number,
+  atMs: number,
+  sentAtMs: number = atMs,
+): PolicyState {
+  if (state === undefined || state.limit === 0) {
     return {
       limit: remaining + 1,
       remaining,
       observedAtMs: atMs,
-      spent: 0,
+      spent: Math.max(0, (state?.spent ?? 0) - 1),
+      ...(state?.lastGrantMs !== undefined ? { lastGrantMs: state.lastGrantMs } : {}),
       spacingMs: MIN_SPACING_MS,
       nextAllowedMs: 0,
     };
   }
-  if (atMs < state.observedAtMs) return state; // an older response arriving late says nothing new
-  const reset = remaining > state.remaining;
+  // An older response arriving late, or one of the same instant with a higher count, says nothing new.
+  if (atMs < state.observedAtMs || (atMs === state.observedAtMs && remaining >= state.remaining)) return state;
+  const limit = Math.max(state.limit, remaining + 1);
+  const reset = remaining > state.remaining && sentAtMs > state.observedAtMs;
+  const count = reset ? remaining : Math.min(remaining, state.remaining);
   let windowStartMs = state.windowStartMs;
   let windowMs = state.windowMs;
   if (reset) {
-    // Resets are seen at least one window apart (later, when nothing was sent): the shortest gap is the best bound.
-    if (windowStartMs !== undefined) windowMs = Math.min(windowMs ?? Infinity, atMs - windowStartMs);
+    // A window opens at the first call after the last one closed (the emulator's model, and a fixed window's
+    // worst case): resets are seen at least one window apart, so the shortest gap bounds it from above.
+    if (windowStartMs !== undefined && !state.windowExact)
+      windowMs = Math.min(windowMs ?? Infinity, atMs - windowStartMs);
     windowStartMs = atMs;
+  } else if (
+    !state.windowExact &&
+    windowMs !== undefined &&
+    windowStartMs !== undefined &&
+    atMs >= windowStartMs + windowMs &&
+    count <= reserveOf(limit)
+  ) {
+    // The window was expected to have rolled over and has not: what was learned is too short.
+    windowMs = undefined;
   }
-  const limit = Math.max(state.limit, remaining + 1);
-  const low = remaining < lowWater(limit);
+  const settled = state.lastGrantMs === undefined || atMs - state.lastGrantMs >= SETTLE_MS;
+  // What Azure counted since the last count seen is no longer in flight (an older answer settles nothing).
+  const spent = settled ? 0 : Math.max(0, state.spent - (reset ? 1 : state.remaining - count));
+  const low = count < lowWater(limit);
   return {
     limit,
-    remaining,
+    remaining: count,
     observedAtMs: atMs,
-    spent: 0,
+    spent,
+    ...(state.lastGrantMs !== undefined ? { lastGrantMs: state.lastGrantMs } : {}),
     ...(windowStartMs !== undefined ? { windowStartMs } : {}),
     ...(windowMs !== undefined ? { windowMs } : {}),
+    ...(state.windowExact && windowMs !== undefined ? { windowExact: true } : {}),
     spacingMs: low ? state.spacingMs : MIN_SPACING_MS,
-    nextAllowedMs: low ? state.nextAllowedMs : 0,
+    // A spacing decided stands until a new window opens.
+    nextAllowedMs: reset ? 0 : state.nextAllowedMs,
   };
 }
 
@@ -87,13 +140,14 @@ export function observeThrottle(
   retryAfterMs: number,
   window?: { startMs: number; endMs: number; allowed: number },
 ): PolicyState {
-  const base = observePolicy(state, 0, atMs);
-  const windowMs =
-    window !== undefined && window.endMs > window.startMs ? window.endMs - window.startMs : base.windowMs;
+  const seen = observePolicy(state, 0, atMs);
+  // Whatever was in flight met the same refusal: nothing is outstanding.
+  const base: PolicyState = { ...seen, remaining: 0, observedAtMs: Math.max(seen.observedAtMs, atMs), spent: 0 };
+  const exact = window !== undefined && window.endMs > window.startMs;
   return {
     ...base,
     limit: Math.max(base.limit, window?.allowed ?? 0),
-    ...(windowMs !== undefined ? { windowMs } : {}),
+    ...(exact ? { windowMs: window.endMs - window.startMs, windowStartMs: window.startMs, windowExact: true } : {}),
     nextAllowedMs: Math.max(base.nextAllowedMs, atMs + retryAfterMs),
   };
 }
@@ -103,58 +157,71 @@ function lowWater(limit: number): number {
 }
 
 export interface PolicyReservation {
-  readonly startAtMs: number;
-  /** Undefined while nothing has been observed of the policy: there is nothing to pace by yet. */
-  readonly state: PolicyState | undefined;
+  /** Granted: the operations may start now. Otherwise nothing was granted: ask again at `retryAtMs`. */
+  readonly granted: boolean;
+  readonly retryAtMs: number;
+  readonly state: PolicyState;
 }
 
 /**
- * When `count` operations counted by this policy may start. Plenty left: now. Below the low-water mark: one
- * after another, spaced so that the rest lasts a learned window (or, not yet learned, spacing that doubles).
- * At the reserve: after the window is expected to roll over, never into a count Azure would refuse.
+ * Whether `count` operations counted by this policy may start now; if not, when to ask again (a wait is
+ * never booked ahead: by then more answers have come back, and the question is asked of them).
+ * - Not seen yet: one operation goes as a probe; the others wait for its count (slow start).
+ * - Plenty left: now.
+ * - Below the low-water mark: one after another, spaced so that the rest lasts a learned window (or, not yet
+ *   learned, spacing that doubles).
+ * - At the reserve: after the window is expected to roll over, one probe per wait; never into a count that
+ *   Azure would refuse as far as RPO knows.
  */
-export function reservePolicy(state: PolicyState | undefined, count: number, nowMs: number): PolicyReservation {
-  if (state === undefined || count === 0) return { startAtMs: nowMs, state };
-  const available = state.remaining - state.spent;
-  const earliest = Math.max(nowMs, state.nextAllowedMs);
-  if (available - count >= lowWater(state.limit)) {
-    return { startAtMs: earliest, state: { ...state, spent: state.spent + count } };
+export function reservePolicy(current: PolicyState | undefined, count: number, nowMs: number): PolicyReservation {
+  const state = current ?? NOT_SEEN;
+  const grant = (next: Partial<PolicyState>): PolicyReservation => ({
+    granted: true,
+    retryAtMs: nowMs,
+    state: { ...state, ...next, spent: state.spent + count, lastGrantMs: nowMs },
+  });
+  const wait = (atMs: number, next: Partial<PolicyState> = {}): PolicyReservation => ({
+    granted: false,
+    retryAtMs: Math.max(atMs, nowMs + 1),
+    state: { ...state, ...next },
+  });
+  if (count === 0 || state.unreported) return { granted: true, retryAtMs: nowMs, state };
+  if (state.limit === 0) {
+    if (state.lastGrantMs === undefined) return grant({ nextAllowedMs: nowMs + MIN_SPACING_MS });
+    if (nowMs - state.lastGrantMs >= SETTLE_MS)
+      return { granted: true, retryAtMs: nowMs, state: { ...state, unreported: true } };
+    return wait(Math.min(state.lastGrantMs + SETTLE_MS, Math.max(state.nextAllowedMs, nowMs + MIN_SPACING_MS)));
   }
+  if (state.nextAllowedMs > nowMs) return wait(state.nextAllowedMs);
+  const available = state.remaining - state.spent;
+  if (available - count >= lowWater(state.limit)) return grant({});
   const reserve = reserveOf(state.limit);
+  const rollAtMs =
+    state.windowMs !== undefined && state.windowStartMs !== undefined
+      ? state.windowStartMs + state.windowMs
+      : undefined;
   if (available - count >= reserve) {
     // Spread what is left over the rest of the window (when known), else space out more each time.
-    const windowLeft =
-      state.windowMs !== undefined && state.windowStartMs !== undefined
-        ? Math.max(0, state.windowStartMs + state.windowMs - earliest)
-        : undefined;
+    const windowLeft = rollAtMs !== undefined && rollAtMs > nowMs ? rollAtMs - nowMs : undefined;
     const spacing =
       windowLeft !== undefined
         ? Math.max(MIN_SPACING_MS, Math.ceil(windowLeft / Math.max(1, available - reserve)))
         : state.spacingMs;
+    return grant({
+      nextAllowedMs: nowMs + spacing * count,
+      spacingMs: windowLeft !== undefined ? state.spacingMs : Math.min(MAX_SPACING_MS, state.spacingMs * 2),
+    });
+  }
+  // Exhausted as far as RPO knows: one probe when the window should have rolled over (learned), or after a
+  // growing wait; its answer shows whether it did (a count going up) or not.
+  if (state.probeAtMs !== undefined && nowMs >= state.probeAtMs) {
+    const { probeAtMs: _probed, ...rest } = state;
     return {
-      startAtMs: earliest,
-      state: {
-        ...state,
-        spent: state.spent + count,
-        nextAllowedMs: earliest + spacing * count,
-        spacingMs: windowLeft !== undefined ? state.spacingMs : Math.min(MAX_SPACING_MS, state.spacingMs * 2),
-      },
+      ...grant({}),
+      state: { ...rest, spent: state.spent + count, lastGrantMs: nowMs, nextAllowedMs: nowMs + MIN_SPACING_MS },
     };
   }
-  // Exhausted as far as RPO knows: wait until the window should have rolled over (learned), or a growing wait.
-  const rollAt =
-    state.windowMs !== undefined && state.windowStartMs !== undefined
-      ? state.windowStartMs + state.windowMs
-      : earliest + state.spacingMs;
-  const startAtMs = Math.max(earliest, rollAt);
-  // One probe per wait: its answer shows whether the window rolled over (a count going up) or not.
-  return {
-    startAtMs,
-    state: {
-      ...state,
-      spent: state.spent + count,
-      spacingMs: Math.min(MAX_SPACING_MS, state.spacingMs * 2),
-      nextAllowedMs: startAtMs + 1,
-    },
-  };
+  if (state.probeAtMs !== undefined) return wait(state.probeAtMs);
+  const probeAtMs = rollAtMs !== undefined ? Math.max(rollAtMs, nowMs) : nowMs + state.spacingMs;
+  return wait(probeAtMs, { probeAtMs, spacingMs: Math.min(MAX_SPACING_MS, state.spacingMs * 2) });
 }

@@ -69,7 +69,7 @@ describe('reserveArm', () => {
     const sequential = requests.map((request) => {
       const planned = planReservation(expected, request, 1_000);
       expected = planned.next;
-      return planned.startAtMs;
+      return { startAtMs: planned.startAtMs, recheck: planned.recheck };
     });
     expect(starts).toEqual(sequential);
     expect(await store.read(STATE_PARTITIONS.subscription, subscription.toLowerCase())).toEqual(expected);
@@ -96,6 +96,6 @@ describe('reserveArm', () => {
     ]);
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     fail = false;
-    await expect(reserveArm(store, 's', { reads: 1 }, 5)).resolves.toBe(5);
+    await expect(reserveArm(store, 's', { reads: 1 }, 5)).resolves.toEqual({ startAtMs: 5, recheck: false });
   });
 });

@@ -1,76 +1,192 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { observePolicy, observeThrottle, reservePolicy, type PolicyState } from '../../../lib/pacing/computePolicies';
+import {
+  observePolicy,
+  observeThrottle,
+  reservePolicy,
+  SETTLE_MS,
+  type PolicyState,
+} from '../../../lib/pacing/computePolicies';
 
 /**
  * A Compute policy as the emulator enforces it: `limit` requests per fixed window that opens at the first
- * request after the previous one closed. The client reserves, sends at the start it was given, and observes
- * the remaining count of every answer (and the window of a 429).
+ * request after the previous one closed. `clients` callers run at once, as vmBackup orchestrations do: each
+ * reserves, and when granted its request reaches Azure `latencyMs` later and its answer (the remaining count,
+ * or a 429 with the window) comes back after as long again, so answers are folded in late and out of order.
+ * A caller held back asks again at the time it was given.
  */
-function simulate(limit: number, windowMs: number, operations: number) {
+function simulate(options: {
+  limit: number;
+  windowMs: number;
+  operations: number;
+  clients?: number;
+  latencyMs?: (i: number) => number;
+  reported?: boolean;
+}) {
+  const { limit, windowMs, operations } = options;
+  const clients = options.clients ?? 1;
+  const latency = options.latencyMs ?? (() => 100);
+  type Event = { at: number; seq: number; run: () => void };
+  const queue: Event[] = [];
+  let seq = 0;
+  const at = (time: number, run: () => void) => {
+    queue.push({ at: time, seq: seq++, run });
+  };
   let state: PolicyState | undefined;
   let windowStart = -Infinity;
   let count = 0;
-  let now = 0;
   let throttles = 0;
-  for (let done = 0; done < operations;) {
+  let done = 0;
+  let started = 0;
+  let now = 0;
+  const attempt = (): void => {
     const r = reservePolicy(state, 1, now);
     state = r.state;
-    now = Math.max(now, r.startAtMs);
-    if (now - windowStart >= windowMs) {
-      windowStart = now;
-      count = 0;
+    if (!r.granted) {
+      at(r.retryAtMs, attempt);
+      return;
     }
-    if (count >= limit) {
-      throttles++;
-      state = observeThrottle(state, now, windowStart + windowMs - now, {
-        startMs: windowStart,
-        endMs: windowStart + windowMs,
-        allowed: limit,
+    const i = seq;
+    const sentAt = now;
+    at(now + latency(i), () => {
+      if (now - windowStart >= windowMs) {
+        windowStart = now;
+        count = 0;
+      }
+      if (count >= limit) {
+        throttles++;
+        const retryAfter = windowStart + windowMs - now;
+        const window = { startMs: windowStart, endMs: windowStart + windowMs, allowed: limit };
+        const seenAt = now;
+        at(now + latency(i + 1), () => {
+          state = observeThrottle(state, seenAt, retryAfter, window);
+          at(now, attempt);
+        });
+        return;
+      }
+      count++;
+      const remaining = limit - count;
+      at(now + latency(i + 1), () => {
+        if (options.reported !== false) state = observePolicy(state, remaining, now, sentAt);
+        done++;
+        if (started < operations) {
+          started++;
+          at(now, attempt);
+        }
       });
-      continue;
-    }
-    count++;
-    done++;
-    state = observePolicy(state, limit - count, now);
-    now += 100;
+    });
+  };
+  for (; started < Math.min(clients, operations); started++) at(0, attempt);
+  for (let steps = 0; queue.length > 0; steps++) {
+    if (steps > 1_000_000) throw new Error('the simulation does not end');
+    queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
+    const next = queue.shift() as Event;
+    now = Math.max(now, next.at);
+    next.run();
   }
-  return { throttles, elapsedMs: now };
+  return { throttles, elapsedMs: now, done };
 }
 
 describe('pacing against an undocumented Compute policy', () => {
   it('sends at once while the count is high', () => {
     const state = observePolicy(undefined, 149, 0);
-    expect(reservePolicy(state, 10, 0).startAtMs).toBe(0);
+    expect(reservePolicy(state, 10, 0)).toMatchObject({ granted: true, retryAtMs: 0 });
+  });
+
+  it('sends one probe for a policy it has never seen, and holds the rest until its count comes back', () => {
+    const first = reservePolicy(undefined, 1, 0);
+    expect(first.granted).toBe(true);
+    const second = reservePolicy(first.state, 1, 0);
+    expect(second.granted).toBe(false);
+    expect(second.retryAtMs).toBeGreaterThan(0);
+    const seen = observePolicy(second.state, 148, 300);
+    expect(reservePolicy(seen, 10, 300).granted).toBe(true);
+  });
+
+  it('stops pacing a policy whose count never comes back on its answers', () => {
+    const probe = reservePolicy(undefined, 1, 0).state;
+    const later = reservePolicy(probe, 1, SETTLE_MS);
+    expect(later.granted).toBe(true);
+    expect(later.state.unreported).toBe(true);
+    expect(reservePolicy(later.state, 100, SETTLE_MS).granted).toBe(true);
   });
 
   it('waits for the window to roll over instead of sending into a count Azure would refuse', () => {
     let state = observePolicy(undefined, 9, 0);
     state = observePolicy(state, 1, 1_000);
     const r = reservePolicy(state, 1, 1_000);
-    expect(r.startAtMs).toBeGreaterThan(1_000);
+    expect(r.granted).toBe(false);
+    expect(r.retryAtMs).toBeGreaterThan(1_000);
   });
 
-  it('learns the window from a throttle and never meets a second one', () => {
+  it('takes a higher count for a new window only from a request sent after the lower count was seen', () => {
+    let state = observePolicy(undefined, 9, 0);
+    state = observePolicy(state, 4, 1_000);
+    // Sent before the 4 was seen: an older answer overtaking a newer one.
+    state = observePolicy(state, 8, 2_000, 900);
+    expect(state).toMatchObject({ remaining: 4 });
+    expect(state.windowStartMs).toBeUndefined();
+    state = observePolicy(state, 9, 4_000, 2_500);
+    expect(state).toMatchObject({ remaining: 9, windowStartMs: 4_000 });
+  });
+
+  it('counts operations granted but not yet answered against what is left', () => {
+    let state = observePolicy(undefined, 9, 0);
+    let granted = 0;
+    // Ten callers at once: only as many as the count allows above the reserve go before any answer returns.
+    for (let i = 0; i < 10; i++) {
+      const r = reservePolicy(state, 1, 0);
+      state = r.state;
+      if (r.granted) granted++;
+    }
+    expect(granted).toBeLessThanOrEqual(8);
+    // An answer of the first of them settles one; the others stay counted.
+    state = observePolicy(state, 8, 100);
+    expect(state.spent).toBe(granted - 1);
+  });
+
+  it('meets at most one 429 per policy, whatever the limit, window, concurrency and latency', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 3, max: 40 }),
         fc.integer({ min: 1, max: 20 }).map((m) => m * 60_000),
-        fc.integer({ min: 1, max: 6 }),
-        (limit, windowMs, windows) => {
-          const { throttles, elapsedMs } = simulate(limit, windowMs, limit * windows);
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 60 }),
+        fc.array(fc.integer({ min: 20, max: 3_000 }), { minLength: 1, maxLength: 16 }),
+        (limit, windowMs, windows, clients, latencies) => {
+          const operations = limit * windows;
+          const { throttles, elapsedMs, done } = simulate({
+            limit,
+            windowMs,
+            operations,
+            clients,
+            latencyMs: (i) => latencies[i % latencies.length] as number,
+          });
+          expect(done).toBe(operations);
           expect(throttles).toBeLessThanOrEqual(1);
           // And it does not crawl: within a few windows of the floor.
           expect(elapsedMs).toBeLessThanOrEqual((windows + 3) * windowMs + 60 * 60_000);
         },
       ),
-      { numRuns: 60 },
+      { numRuns: 150 },
     );
   });
 
   it('finishes a burst of three windows close to the floor of the limit', () => {
-    const { throttles, elapsedMs } = simulate(300, 60_000, 1_000);
+    const { throttles, elapsedMs } = simulate({ limit: 300, windowMs: 60_000, operations: 1_000, clients: 50 });
     expect(throttles).toBe(0);
     expect(elapsedMs).toBeLessThan(8 * 60_000);
+  });
+
+  it('does not slow a policy that is never reported beyond its first minute', () => {
+    const { throttles, elapsedMs, done } = simulate({
+      limit: 10_000,
+      windowMs: 60_000,
+      operations: 500,
+      clients: 50,
+      reported: false,
+    });
+    expect({ throttles, done }).toEqual({ throttles: 0, done: 500 });
+    expect(elapsedMs).toBeLessThan(SETTLE_MS + 60_000);
   });
 });
