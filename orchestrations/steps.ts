@@ -42,10 +42,8 @@ export function* paced(context: OrchestrationContext, request: ReserveArmInput):
     )) as ReserveArmResult;
     const startAtMs = Date.parse(reservation.startAtIso);
     if (reservation.recheck !== true) return waited + (yield* waitUntil(context, startAtMs));
-    // Even a wait too short for waitUntil is taken: asking again at once would find the same answer.
-    const from = nowMs(context);
-    yield context.df.createTimer(new Date(Math.max(startAtMs, from + 1_000)));
-    waited += Math.round((nowMs(context) - from) / 1000);
+    // At least a second: asking again at once would find the same answer.
+    waited += yield* waitUntil(context, Math.max(startAtMs, nowMs(context) + 1_000));
   }
 }
 
