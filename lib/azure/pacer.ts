@@ -115,7 +115,7 @@ export function applyObservations(
     }
     if (o.computeThrottle !== undefined) {
       const t = o.computeThrottle;
-      compute[t.policy] = observeThrottle(compute[t.policy], o.atMs, t.retryAfterMs, t.window);
+      compute[t.policy] = observeThrottle(compute[t.policy], o.atMs, t.retryAfterMs, t.window, o.sentAtMs);
     }
   }
   return { buckets, compute };

@@ -25,6 +25,12 @@ export function reserveOf(limit: number): number {
   return limit >= 20 ? 2 : limit >= 8 ? 1 : 0;
 }
 export const MIN_SPACING_MS = 5_000;
+/**
+ * Below the low-water mark of a window not known exactly, the spacing doubles up to this: a count spread over
+ * ever longer gaps crawls, and running down to the reserve early costs at most the probe whose 429 states
+ * the window.
+ */
+export const MAX_LOW_SPACING_MS = 60_000;
 /** Azure's Retry-After for Compute throttles goes up to 20 minutes; a blind wait never exceeds it. */
 export const MAX_SPACING_MS = 20 * 60_000;
 /**
@@ -51,6 +57,16 @@ export interface PolicyState {
   readonly windowExact?: boolean;
   /** Exhausted: the one probe of this wait may go at this time. */
   readonly probeAtMs?: number;
+  /**
+   * When RPO last took the known window for over (its end passed): the count went back to the limit and
+   * the new window opened with the next grant. Answers to requests sent before then belong to the old one.
+   */
+  readonly rolledAtMs?: number;
+  /**
+   * Since that roll no answer has come back: the window's start is taken as the roll for now, and as the
+   * first answer's time when it comes (a window opens when the first request arrives, after its grant).
+   */
+  readonly startProvisional?: boolean;
   /** A first operation brought no count back: answers do not report this policy. */
   readonly unreported?: boolean;
   readonly spacingMs: number;
@@ -93,11 +109,24 @@ export function observePolicy(
   }
   // An older response arriving late, or one of the same instant with a higher count, says nothing new.
   if (atMs < state.observedAtMs || (atMs === state.observedAtMs && remaining >= state.remaining)) return state;
+  // An answer to a request sent before RPO took the window for over counts in the old window: it settles
+  // what it was, and its count says nothing of the new one.
+  if (state.rolledAtMs !== undefined && sentAtMs < state.rolledAtMs) return settleOne(state);
   const limit = Math.max(state.limit, remaining + 1);
-  const reset = remaining > state.remaining && sentAtMs > state.observedAtMs;
+  const rollAtMs = rollAtOf(state);
+  // A higher count, or a request sent after the known window ended, is a new window.
+  const reset =
+    (remaining > state.remaining && sentAtMs > state.observedAtMs) || (rollAtMs !== undefined && sentAtMs >= rollAtMs);
   const count = reset ? remaining : Math.min(remaining, state.remaining);
   let windowStartMs = state.windowStartMs;
   let windowMs = state.windowMs;
+  if (state.startProvisional && !reset) {
+    // The first answer since RPO took the window for over: a count as high as the grants since allow is the
+    // fresh window, opened when that request arrived; a lower one shows a window opened earlier, unseen, so a
+    // window learned from resets was too long.
+    if (remaining >= state.limit - state.spent) windowStartMs = atMs;
+    else if (!state.windowExact) windowMs = undefined;
+  }
   if (reset) {
     // A window opens at the first call after the last one closed (the emulator's model, and a fixed window's
     // worst case): resets are seen at least one window apart, so the shortest gap bounds it from above.
@@ -124,6 +153,7 @@ export function observePolicy(
     observedAtMs: atMs,
     spent,
     ...(state.lastGrantMs !== undefined ? { lastGrantMs: state.lastGrantMs } : {}),
+    ...(!reset && state.rolledAtMs !== undefined ? { rolledAtMs: state.rolledAtMs } : {}),
     ...(windowStartMs !== undefined ? { windowStartMs } : {}),
     ...(windowMs !== undefined ? { windowMs } : {}),
     ...(state.windowExact && windowMs !== undefined ? { windowExact: true } : {}),
@@ -133,16 +163,40 @@ export function observePolicy(
   };
 }
 
-/** What a Compute 429 teaches: the policy is exhausted until `retryAfterMs`, and its window when it says so. */
+function rollAtOf(state: PolicyState): number | undefined {
+  return state.windowMs !== undefined && state.windowStartMs !== undefined
+    ? state.windowStartMs + state.windowMs
+    : undefined;
+}
+
+/** One operation in flight was answered; nothing else is learned. */
+function settleOne(state: PolicyState): PolicyState {
+  return state.spent === 0 ? state : { ...state, spent: state.spent - 1 };
+}
+
+/**
+ * What a Compute 429 teaches: the policy is exhausted until `retryAfterMs`, and its window when it says so.
+ * A refusal in a window that has closed since (its request sent before RPO took the window for over, or its
+ * window ending before the current one began) only settles itself.
+ */
 export function observeThrottle(
   state: PolicyState | undefined,
   atMs: number,
   retryAfterMs: number,
   window?: { startMs: number; endMs: number; allowed: number },
+  sentAtMs: number = atMs,
 ): PolicyState {
-  const seen = observePolicy(state, 0, atMs);
+  if (
+    state !== undefined &&
+    ((state.rolledAtMs !== undefined && sentAtMs < state.rolledAtMs) ||
+      (window !== undefined && state.windowStartMs !== undefined && window.endMs <= state.windowStartMs))
+  ) {
+    return settleOne(state);
+  }
+  const seen = observePolicy(state, 0, atMs, sentAtMs);
   // Whatever was in flight met the same refusal: nothing is outstanding.
-  const base: PolicyState = { ...seen, remaining: 0, observedAtMs: Math.max(seen.observedAtMs, atMs), spent: 0 };
+  const { rolledAtMs: _rolled, ...current } = seen;
+  const base: PolicyState = { ...current, remaining: 0, observedAtMs: Math.max(seen.observedAtMs, atMs), spent: 0 };
   const exact = window !== undefined && window.endMs > window.startMs;
   return {
     ...base,
@@ -164,6 +218,27 @@ export interface PolicyReservation {
 }
 
 /**
+ * Once the known window has ended, its count is spent history: a new window opens with the next request
+ * (a fixed window opens at the first call after the last one closed), with the whole limit. Operations still
+ * in flight stay counted until their answers come back. Without this, a count left low at the end of one
+ * cycle is read hours later as the present one, and the spacing and probe times computed from a window long
+ * past send into a window Azure has just opened and filled.
+ */
+function rollOver(state: PolicyState, nowMs: number): PolicyState {
+  const rollAtMs = rollAtOf(state);
+  if (state.limit === 0 || rollAtMs === undefined || nowMs < rollAtMs) return state;
+  const { probeAtMs: _probe, ...rest } = state;
+  return {
+    ...rest,
+    remaining: state.limit,
+    windowStartMs: nowMs,
+    rolledAtMs: nowMs,
+    startProvisional: true,
+    spacingMs: MIN_SPACING_MS,
+  };
+}
+
+/**
  * Whether `count` operations counted by this policy may start now; if not, when to ask again (a wait is
  * never booked ahead: by then more answers have come back, and the question is asked of them).
  * - Not seen yet: one operation goes as a probe; the others wait for its count (slow start).
@@ -175,6 +250,30 @@ export interface PolicyReservation {
  */
 export function reservePolicy(current: PolicyState | undefined, count: number, nowMs: number): PolicyReservation {
   const state = current ?? NOT_SEEN;
+  const rolled = rollOver(state, nowMs);
+  if (rolled === state) return decide(state, count, nowMs);
+  // The new window opens with a request sent, not with a question asked: a held-back request changes nothing.
+  const reservation = decide(rolled, count, nowMs);
+  return reservation.granted ? reservation : { granted: false, retryAtMs: reservation.retryAtMs, state };
+}
+
+/**
+ * The last count seen may not describe the present: nothing was answered for {@link SETTLE_MS}, or RPO took a
+ * window learned from resets (not from a 429's body: not exact) for over and nothing was answered since.
+ */
+function countIsStale(state: PolicyState, nowMs: number): boolean {
+  if (state.startProvisional === true) return state.windowExact !== true;
+  return nowMs - state.observedAtMs >= SETTLE_MS;
+}
+
+/** A request granted after the last answer is still out, and not so long ago that its answer is lost. */
+function probeOut(state: PolicyState, nowMs: number): boolean {
+  return (
+    state.lastGrantMs !== undefined && state.lastGrantMs >= state.observedAtMs && nowMs - state.lastGrantMs < SETTLE_MS
+  );
+}
+
+function decide(state: PolicyState, count: number, nowMs: number): PolicyReservation {
   const grant = (next: Partial<PolicyState>): PolicyReservation => ({
     granted: true,
     retryAtMs: nowMs,
@@ -194,26 +293,31 @@ export function reservePolicy(current: PolicyState | undefined, count: number, n
   }
   if (state.nextAllowedMs > nowMs) return wait(state.nextAllowedMs);
   const available = state.remaining - state.spent;
-  if (available - count >= lowWater(state.limit)) return grant({});
   const reserve = reserveOf(state.limit);
-  const rollAtMs =
-    state.windowMs !== undefined && state.windowStartMs !== undefined
-      ? state.windowStartMs + state.windowMs
-      : undefined;
+  // A stale count may describe a window that has closed and reopened unseen (its new count no higher than the
+  // old one): one request goes, the others wait for an answer (TCP's restart after idle, RFC 5681 §4.1).
+  if (available - count >= reserve && countIsStale(state, nowMs) && probeOut(state, nowMs)) {
+    return wait(Math.min((state.lastGrantMs ?? nowMs) + SETTLE_MS, nowMs + MIN_SPACING_MS));
+  }
+  if (available - count >= lowWater(state.limit)) return grant({});
+  const rollAtMs = rollAtOf(state);
   if (available - count >= reserve) {
-    // Spread what is left over the rest of the window (when known), else space out more each time.
+    // Spread what is left over the rest of a window known exactly; else space out more each time (a window
+    // learned from resets is only an upper bound: spreading over it crawls when it is far too long).
     const windowLeft = rollAtMs !== undefined && rollAtMs > nowMs ? rollAtMs - nowMs : undefined;
-    const spacing =
+    const spread =
       windowLeft !== undefined
         ? Math.max(MIN_SPACING_MS, Math.ceil(windowLeft / Math.max(1, available - reserve)))
-        : state.spacingMs;
+        : Infinity;
+    const exact = state.windowExact === true && windowLeft !== undefined;
     return grant({
-      nextAllowedMs: nowMs + spacing * count,
-      spacingMs: windowLeft !== undefined ? state.spacingMs : Math.min(MAX_SPACING_MS, state.spacingMs * 2),
+      nextAllowedMs: nowMs + (exact ? spread : Math.min(spread, state.spacingMs)) * count,
+      spacingMs: exact ? state.spacingMs : Math.min(MAX_LOW_SPACING_MS, state.spacingMs * 2),
     });
   }
-  // Exhausted as far as RPO knows: one probe when the window should have rolled over (learned), or after a
-  // growing wait; its answer shows whether it did (a count going up) or not.
+  // Exhausted as far as RPO knows: one probe when a window known exactly rolls over, or after a growing wait
+  // (no later than a learned window's upper bound); its answer shows whether it did (a count going up) or not,
+  // and a 429 states the window exactly: a policy costs at most that one.
   if (state.probeAtMs !== undefined && nowMs >= state.probeAtMs) {
     const { probeAtMs: _probed, ...rest } = state;
     return {
@@ -222,6 +326,9 @@ export function reservePolicy(current: PolicyState | undefined, count: number, n
     };
   }
   if (state.probeAtMs !== undefined) return wait(state.probeAtMs);
-  const probeAtMs = rollAtMs !== undefined ? Math.max(rollAtMs, nowMs) : nowMs + state.spacingMs;
+  const probeAtMs =
+    state.windowExact === true && rollAtMs !== undefined
+      ? Math.max(rollAtMs, nowMs)
+      : Math.max(nowMs, Math.min(rollAtMs ?? Infinity, nowMs + state.spacingMs));
   return wait(probeAtMs, { probeAtMs, spacingMs: Math.min(MAX_SPACING_MS, state.spacingMs * 2) });
 }

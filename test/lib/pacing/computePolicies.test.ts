@@ -22,6 +22,8 @@ function simulate(options: {
   clients?: number;
   latencyMs?: (i: number) => number;
   reported?: boolean;
+  /** What an earlier run learned, and when this one starts (a later cycle of the same policy). */
+  after?: { state: PolicyState | undefined; startMs: number };
 }) {
   const { limit, windowMs, operations } = options;
   const clients = options.clients ?? 1;
@@ -32,13 +34,13 @@ function simulate(options: {
   const at = (time: number, run: () => void) => {
     queue.push({ at: time, seq: seq++, run });
   };
-  let state: PolicyState | undefined;
+  let state: PolicyState | undefined = options.after?.state;
   let windowStart = -Infinity;
   let count = 0;
   let throttles = 0;
   let done = 0;
   let started = 0;
-  let now = 0;
+  let now = options.after?.startMs ?? 0;
   const attempt = (): void => {
     const r = reservePolicy(state, 1, now);
     state = r.state;
@@ -76,7 +78,7 @@ function simulate(options: {
       });
     });
   };
-  for (; started < Math.min(clients, operations); started++) at(0, attempt);
+  for (; started < Math.min(clients, operations); started++) at(now, attempt);
   for (let steps = 0; queue.length > 0; steps++) {
     if (steps > 1_000_000) throw new Error('the simulation does not end');
     queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
@@ -84,7 +86,7 @@ function simulate(options: {
     now = Math.max(now, next.at);
     next.run();
   }
-  return { throttles, elapsedMs: now, done };
+  return { throttles, elapsedMs: now - (options.after?.startMs ?? 0), done, state, endMs: now };
 }
 
 describe('pacing against an undocumented Compute policy', () => {
@@ -130,6 +132,42 @@ describe('pacing against an undocumented Compute policy', () => {
     expect(state).toMatchObject({ remaining: 9, windowStartMs: 4_000 });
   });
 
+  it('takes a count left low at the end of a window a 429 stated for history once that window has ended', () => {
+    const window = { startMs: 0, endMs: 300_000, allowed: 10 };
+    let state = observeThrottle(observePolicy(undefined, 1, 1_000), 2_000, 298_000, window);
+    expect(reservePolicy(state, 1, 100_000).granted).toBe(false);
+    // Two hours on: the whole limit, sent at once down to the low-water mark.
+    let granted = 0;
+    for (let i = 0; i < 10; i++) {
+      const r = reservePolicy(state, 1, 7_200_000);
+      state = r.state;
+      if (r.granted) granted++;
+    }
+    expect(granted).toBeGreaterThanOrEqual(6);
+    expect(granted).toBeLessThanOrEqual(9);
+    expect(state).toMatchObject({ rolledAtMs: 7_200_000, windowStartMs: 7_200_000 });
+    // An answer to a request sent before the roll settles itself and says nothing of the new window.
+    const late = observePolicy(state, 0, 7_200_500, 7_100_000);
+    expect(late).toMatchObject({ remaining: 10, spent: granted - 1 });
+    // Nor does a 429 of the window that has closed.
+    const lateThrottle = observeThrottle(state, 7_200_500, 1_000, window, 299_000);
+    expect(lateThrottle).toMatchObject({ remaining: 10, spent: granted - 1, nextAllowedMs: state.nextAllowedMs });
+    // The first answer of the new window dates its start.
+    expect(observePolicy(state, 9, 7_200_400, 7_200_000)).toMatchObject({ remaining: 9, windowStartMs: 7_200_400 });
+  });
+
+  it('sends one request first when the count it holds is over a minute old, and the rest after its answer', () => {
+    let state = observePolicy(undefined, 30, 0);
+    state = observePolicy(state, 20, 1_000);
+    const first = reservePolicy(state, 1, 10 * 60_000);
+    expect(first.granted).toBe(true);
+    const second = reservePolicy(first.state, 1, 10 * 60_000);
+    expect(second.granted).toBe(false);
+    // The window closed and reopened unseen: its count is no higher than the old one, yet it is the present.
+    state = observePolicy(second.state, 20, 10 * 60_000 + 300, 10 * 60_000);
+    expect(reservePolicy(state, 1, 10 * 60_000 + 300).granted).toBe(true);
+  });
+
   it('counts operations granted but not yet answered against what is left', () => {
     let state = observePolicy(undefined, 9, 0);
     let granted = 0;
@@ -166,6 +204,35 @@ describe('pacing against an undocumented Compute policy', () => {
           expect(throttles).toBeLessThanOrEqual(1);
           // And it does not crawl: within a few windows of the floor.
           expect(elapsedMs).toBeLessThanOrEqual((windows + 3) * windowMs + 60 * 60_000);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('meets at most one 429 over two cycles, and none in the later one once a 429 stated the window, whatever the gap', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 40 }),
+        fc.integer({ min: 1, max: 20 }).map((m) => m * 60_000),
+        fc.integer({ min: 1, max: 60 }),
+        fc.array(fc.integer({ min: 20, max: 3_000 }), { minLength: 1, maxLength: 16 }),
+        fc.integer({ min: 0, max: 6 * 60 }).map((m) => m * 60_000),
+        (limit, windowMs, clients, latencies, gapMs) => {
+          const latencyMs = (i: number) => latencies[i % latencies.length] as number;
+          const first = simulate({ limit, windowMs, operations: limit * 3, clients, latencyMs });
+          const next = simulate({
+            limit,
+            windowMs,
+            operations: limit * 3,
+            clients,
+            latencyMs,
+            after: { state: first.state, startMs: first.endMs + windowMs + gapMs },
+          });
+          expect(next.done).toBe(limit * 3);
+          expect(first.throttles + next.throttles).toBeLessThanOrEqual(1);
+          if (first.throttles === 1) expect(next.throttles).toBe(0);
+          expect(next.elapsedMs).toBeLessThanOrEqual(4 * windowMs + 60 * 60_000);
         },
       ),
       { numRuns: 150 },
