@@ -253,8 +253,6 @@ export interface CreateRestorePointInput {
   readonly pointName: string;
   readonly plan: PlannedBackup;
   readonly ensureCollection: boolean;
-  /** A retry: look for the point by its name first, so that a PUT Azure accepted is never sent twice. */
-  readonly lookFirst: boolean;
 }
 
 export type CreateRestorePointResult =

@@ -291,7 +291,10 @@ const vmBackup: OrchestrationHandler = function* (context: OrchestrationContext)
     }
   }
 
-  /** The PUT: within the VM's hourly budget; on a retry, looks for the point by its name first. */
+  /**
+   * The PUT: within the VM's hourly budget. A retry, like the activity run again after a crash, looks for the
+   * point by its name first (lib/pacing/vmGate rule 4).
+   */
   function* create(planned: PlannedBackup, collectionExists: boolean): Generator<df.Task, PointState, unknown> {
     let ensureCollection = !collectionExists;
     for (let tries = 1; ; tries++) {
@@ -326,7 +329,6 @@ const vmBackup: OrchestrationHandler = function* (context: OrchestrationContext)
         pointName: c.pointName,
         plan: planned,
         ensureCollection,
-        lookFirst: tries > 1,
       })) as CreateRestorePointResult;
       if (result.kind !== 'failed') return result.point;
       ensureCollection = ensureCollection && result.failure.code !== 'OperationNotAllowed';

@@ -2,7 +2,15 @@ import * as df from 'durable-functions';
 import { reserveArm as reserve } from '../../lib/azure/pacer';
 import { appStores } from '../../lib/azure/stores';
 import { nowMs } from '../../lib/clock';
-import { acquire, EMPTY_GATE, modeFamily, release, spendPut, type VmGateState } from '../../lib/pacing/vmGate';
+import {
+  acquire,
+  EMPTY_GATE,
+  markSend,
+  modeFamily,
+  release,
+  spendPut,
+  type VmGateState,
+} from '../../lib/pacing/vmGate';
 import { STATE_PARTITIONS } from '../../lib/tables/stateStore';
 import {
   ACTIVITIES,
@@ -61,6 +69,16 @@ async function spendVmPut(input: SpendVmPutInput): Promise<SpendVmPutResult> {
     const budget = spendPut(current ?? EMPTY_GATE, modeFamily(input.mode), now);
     if (budget.kind === 'allowed') return { next: budget.state, result: { kind: 'allowed' } };
     return { next: undefined, result: { kind: 'exhausted', retryAtIso: new Date(budget.retryAtMs).toISOString() } };
+  });
+}
+
+/** Writes down a restore point PUT about to be sent (lib/pacing/vmGate rule 4); true if one already was. */
+export async function markPutSend(vmId: string, pointName: string): Promise<boolean> {
+  const stores = await appStores();
+  const now = nowMs();
+  return stores.state.update<VmGateState, boolean>(STATE_PARTITIONS.vm, vmKey(vmId), (current) => {
+    const marked = markSend(current ?? EMPTY_GATE, pointName, now);
+    return { next: marked.state, result: marked.resend };
   });
 }
 

@@ -16,6 +16,7 @@ import {
   type InspectVmResult,
   type PointState,
 } from '../../orchestrations/contracts';
+import { markPutSend } from './pacing';
 import { armFailure, isNotFound, withArm } from './shared';
 
 /** The restore point calls of vmBackup: each one request (or a few), never a wait. */
@@ -80,9 +81,11 @@ async function inspectVm(input: InspectVmInput): Promise<InspectVmResult> {
 async function createRestorePoint(input: CreateRestorePointInput): Promise<CreateRestorePointResult> {
   const { target, pointName, plan } = input;
   const collection = target.collection;
+  // Written down before anything is sent: this activity run again after a crash looks before it sends.
+  const resend = await markPutSend(target.vmId, pointName);
   return withArm(target.subscriptionId, async ({ compute }) => {
     try {
-      if (input.lookFirst) {
+      if (resend) {
         try {
           const found = await compute.restorePoints.get(target.resourceGroup, collection.name, pointName);
           return { kind: 'exists', point: pointState(found) };

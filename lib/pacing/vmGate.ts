@@ -7,7 +7,10 @@ import { MINIMUM_INTERVAL_HOURS, type ConsistencyMode } from '../policy';
  *    orchestration that creates, with an expiry so that a terminated holder cannot block the VM for ever;
  * 2. at most {@link PUTS_PER_VM_PER_HOUR} restore point PUTs per VM per hour and mode, retries included: every
  *    PUT is written down before it is sent, so a PUT whose answer was lost still counts;
- * 3. the mode's minimum interval between two restore points that Azure actually created.
+ * 3. the mode's minimum interval between two restore points that Azure actually created;
+ * 4. a PUT Azure accepted is never sent twice: the name of each PUT is written down before it is sent, so the
+ *    create activity, run again after a crash (Durable Functions runs activities at least once), finds its
+ *    own name and looks for the point before sending.
  *
  * Pure: the state is one small record per VM (lib/tables/stateStore keeps it), time is passed in.
  */
@@ -35,6 +38,8 @@ export interface VmGateState {
   readonly purpose?: string;
   /** PUT times of the last hour, per mode family. */
   readonly puts: Readonly<Record<ModeFamily, readonly number[]>>;
+  /** The last restore point PUT written down as sent (rule 4). */
+  readonly lastSend?: { readonly name: string; readonly atMs: number };
 }
 
 export const EMPTY_GATE: VmGateState = Object.freeze({ puts: { application: [], crash: [] } });
@@ -79,6 +84,14 @@ export function spendPut(state: VmGateState, family: ModeFamily, nowMs: number):
   }
   const puts = { ...state.puts, [family]: [...recent, nowMs] };
   return { kind: 'allowed', state: { ...state, puts }, remaining: PUTS_PER_VM_PER_HOUR - recent.length - 1 };
+}
+
+/**
+ * Rule 4: writes down that a PUT of `name` is about to be sent; `resend` when one already was (a retry, or
+ * the same activity run again after a crash): the point must be looked for by its name before sending.
+ */
+export function markSend(state: VmGateState, name: string, nowMs: number): { resend: boolean; state: VmGateState } {
+  return { resend: state.lastSend?.name === name, state: { ...state, lastSend: { name, atMs: nowMs } } };
 }
 
 function prune(state: VmGateState, nowMs: number): VmGateState {

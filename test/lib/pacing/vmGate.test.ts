@@ -4,6 +4,7 @@ import {
   acquire,
   checkInterval,
   EMPTY_GATE,
+  markSend,
   PUTS_PER_VM_PER_HOUR,
   release,
   spendPut,
@@ -76,5 +77,13 @@ describe('the per-VM gate', () => {
     expect(checkInterval('ApplicationConsistent', 0, 3 * HOUR).kind).toBe('clear');
     expect(checkInterval('ApplicationConsistent', 0, 3 * HOUR - 1).kind).toBe('tooSoon');
     expect(checkInterval('CrashConsistent', undefined, 0).kind).toBe('clear');
+  });
+
+  it('knows a PUT of the same name was already sent, so a create run again looks before it sends', () => {
+    const first = markSend(EMPTY_GATE, 'rpo-silver-202603020800', 0);
+    expect(first.resend).toBe(false);
+    const again = markSend(first.state, 'rpo-silver-202603020800', 1_000);
+    expect(again.resend).toBe(true);
+    expect(markSend(again.state, 'rpo-silver-202603021000', 2 * HOUR).resend).toBe(false);
   });
 });
