@@ -119,7 +119,10 @@ export async function startHost(options: StartHostOptions): Promise<FunctionsHos
     unregisterClock();
     throw error;
   }
-  const cleanups: (() => Promise<unknown>)[] = [() => Promise.resolve(unregisterClock()), () => app.terminate()];
+  // The clock stays registered after stop: the app runs in this process, and activities that were running
+  // when the host stopped cannot be killed. Reading the wall clock, they wrote wall-clock times (months
+  // ahead of a test's manual clock) into the pacing rows that the next host on the same storage then obeyed.
+  const cleanups: (() => Promise<unknown>)[] = [() => app.terminate()];
   const cleanup = async (): Promise<void> => {
     for (const step of cleanups.reverse()) {
       try {
@@ -227,6 +230,7 @@ export async function startHost(options: StartHostOptions): Promise<FunctionsHos
     return host;
   } catch (error) {
     await cleanup();
+    unregisterClock();
     throw error;
   }
 }

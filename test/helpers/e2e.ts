@@ -111,6 +111,20 @@ export async function listInstances(stack: Stack): Promise<{ instanceId: string;
   return response.json<{ instanceId: string; runtimeStatus: string }[]>();
 }
 
+/** The last events of an instance's history, in short: what it last did and what it waits for. */
+async function lastEvents(stack: Stack, instanceId: string): Promise<string> {
+  const response = await stack.host.invokeHttp(
+    'GET',
+    `/runtime/webhooks/durabletask/instances/${encodeURIComponent(instanceId)}?showHistory=true&showInput=false`,
+  );
+  type Summary = Partial<Record<'EventType' | 'FunctionName' | 'Name' | 'FireAt' | 'Timestamp', string>>;
+  const body = response.json<{ customStatus?: unknown; historyEvents?: Summary[] }>();
+  const events = (body.historyEvents ?? [])
+    .slice(-4)
+    .map((e) => `${e.EventType ?? ''} ${e.FunctionName ?? e.Name ?? ''} ${e.FireAt ?? e.Timestamp ?? ''}`.trim());
+  return `${JSON.stringify(body.customStatus ?? null)} [${events.join(' | ')}]`;
+}
+
 const TERMINAL = new Set(['Completed', 'Failed', 'Terminated', 'Canceled']);
 
 /** Advances the clock until every instance is terminal; returns their statuses (fails the test on a timeout). */
@@ -132,9 +146,15 @@ export async function runUntilFinished(
     },
     { step: options.step ?? 10_000, limitMs: options.limitMs ?? 6 * 3_600_000 },
   );
-  expect(done, `not finished by the clock limit: ${instanceIds.filter((id) => !statuses.has(id)).join(', ')}`).toBe(
-    true,
-  );
+  if (!done) {
+    // What is still running, and what it says it waits for: enough to tell a stuck instance from a slow one.
+    const active = await activeInstances(stack);
+    const details = await Promise.all(active.map(async (id) => `${id}: ${await lastEvents(stack, id)}`));
+    expect.fail(
+      `not finished by the clock limit: ${instanceIds.filter((id) => !statuses.has(id)).join(', ')}; ` +
+        `still active at ${new Date(stack.clock.now()).toISOString()}:\n${details.join('\n')}`,
+    );
+  }
   return statuses;
 }
 

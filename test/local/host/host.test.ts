@@ -511,6 +511,30 @@ describe('local host on other app folders', () => {
     }
   });
 
+  it('lets app code still running when the host stops go on reading the host clock, never the wall clock', async () => {
+    const { dir } = temp({
+      'package.json': { main: 'index.js' },
+      'index.js': `const { app } = require('@azure/functions');
+        app.http('late', {
+          methods: ['POST'],
+          authLevel: 'anonymous',
+          handler: () => {
+            // Work that outlives its invocation, as an activity cut off by a host stop does.
+            globalThis.__rpoLateRead = new Promise((release) => { globalThis.__rpoRelease = release; })
+              .then(() => globalThis[Symbol.for('rpo.clock')]?.now());
+            return { status: 202 };
+          },
+        });`,
+    });
+    const clock = new ManualClock('2026-05-01T10:00:00Z');
+    const host = await startHost({ appDir: dir, port: 0, quiet: true, clock });
+    expect((await host.invokeHttp('POST', '/api/late')).status).toBe(202);
+    await host.stop();
+    const late = globalThis as { __rpoRelease?: () => void; __rpoLateRead?: Promise<number | undefined> };
+    late.__rpoRelease?.();
+    expect(await late.__rpoLateRead).toBe(Date.parse('2026-05-01T10:00:00Z'));
+  });
+
   it('fails to start on a port in use and leaves the environment as it found it', async () => {
     const { dir } = temp({
       'package.json': { main: 'index.js' },
