@@ -1,3 +1,4 @@
+import { redactSecrets } from '../../lib/redact';
 import { classifyError } from '../../lib/armErrors';
 import { openArmSession, type ArmSession } from '../../lib/azure/compute';
 import { recordObservations } from '../../lib/azure/pacer';
@@ -12,8 +13,16 @@ export async function withArm<T>(subscriptionId: string, work: (session: ArmSess
   try {
     return await work(session);
   } finally {
-    const stores = await appStores();
-    await recordObservations(stores.state, subscriptionId, session.observations, nowMs());
+    // What the calls taught the pacer is advisory: a failed write keeps it for the next one and does not turn
+    // calls already made into a failed activity (run again, it would repeat them).
+    try {
+      const stores = await appStores();
+      await recordObservations(stores.state, subscriptionId, session.observations, nowMs());
+    } catch (error) {
+      console.warn(
+        `[rpo] pacing observations not written yet: ${redactSecrets(error instanceof Error ? error.message : String(error))}`,
+      );
+    }
   }
 }
 

@@ -201,12 +201,20 @@ async function writeReservations(store: StateStore, row: string, queues: Queues)
 
 /** How often one process writes plain observations (throttles and low counts are written at once). */
 export const OBSERVATION_FLUSH_MS = 10_000;
-const lastFlush = new Map<string, number>();
+interface Pending {
+  lastFlushMs: number;
+  observations: ArmObservation[];
+}
+const pendingBySubscription = new WeakMap<StateStore, Map<string, Pending>>();
+/** A process keeps at most this many unwritten observations per subscription (the newest are kept). */
+const MAX_PENDING = 500;
 
 /**
- * Writes what a unit of work observed, when it matters: a throttle, a Compute count below half of what the
- * record knows, or else at most every {@link OBSERVATION_FLUSH_MS} per subscription and process (so thousands
- * of activities do not all fight over one row to say that all is well).
+ * Writes what units of work observed, when it matters: a throttle or a Compute count below 20 at once, else
+ * at most every {@link OBSERVATION_FLUSH_MS} per subscription and process (so thousands of activities do not
+ * all fight over one row to say that all is well). Observations in between are kept and go with the next
+ * write, never dropped: the one that shows a Compute window rolling over (a count going up) is what lets
+ * paced callers go again.
  */
 export async function recordObservations(
   store: StateStore,
@@ -215,14 +223,30 @@ export async function recordObservations(
   nowMs: number,
 ): Promise<void> {
   if (observations.length === 0) return;
+  let bySubscription = pendingBySubscription.get(store);
+  if (bySubscription === undefined) {
+    bySubscription = new Map();
+    pendingBySubscription.set(store, bySubscription);
+  }
+  const row = key(subscriptionId);
+  const pending = bySubscription.get(row) ?? { lastFlushMs: -Infinity, observations: [] };
+  bySubscription.set(row, pending);
+  pending.observations.push(...observations);
+  if (pending.observations.length > MAX_PENDING)
+    pending.observations.splice(0, pending.observations.length - MAX_PENDING);
   const urgent = observations.some(
     (o) => o.status === 429 || Object.values(o.computePolicies).some((remaining) => remaining < 20),
   );
-  const last = lastFlush.get(key(subscriptionId)) ?? -Infinity;
-  if (!urgent && nowMs - last < OBSERVATION_FLUSH_MS) return;
-  lastFlush.set(key(subscriptionId), nowMs);
-  await store.update<SubscriptionPacing, void>(STATE_PARTITIONS.subscription, key(subscriptionId), (current) => ({
-    next: applyObservations(current, observations),
-    result: undefined,
-  }));
+  if (!urgent && nowMs - pending.lastFlushMs < OBSERVATION_FLUSH_MS) return;
+  pending.lastFlushMs = nowMs;
+  const batch = pending.observations.splice(0).sort((x, y) => x.atMs - y.atMs);
+  try {
+    await store.update<SubscriptionPacing, void>(STATE_PARTITIONS.subscription, row, (current) => ({
+      next: applyObservations(current, batch),
+      result: undefined,
+    }));
+  } catch (error) {
+    pending.observations.unshift(...batch);
+    throw error;
+  }
 }

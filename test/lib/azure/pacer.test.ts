@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
-import { planReservation, reserveArm, type PacingRequest, type SubscriptionPacing } from '../../../lib/azure/pacer';
+import {
+  planReservation,
+  recordObservations,
+  reserveArm,
+  type PacingRequest,
+  type SubscriptionPacing,
+} from '../../../lib/azure/pacer';
 import { ARM_BUCKETS, plannedBurst } from '../../../lib/pacing/armBuckets';
 import { STATE_PARTITIONS, StateStore } from '../../../lib/tables/stateStore';
 import { createTableClient, ensureTable } from '../../../lib/tables/tableClients';
@@ -97,5 +103,32 @@ describe('reserveArm', () => {
     expect(failed.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     fail = false;
     await expect(reserveArm(store, 's', { reads: 1 }, 5)).resolves.toEqual({ startAtMs: 5, recheck: false });
+  });
+});
+
+describe('recordObservations', () => {
+  const seen = (atMs: number, remaining: number, sentAtMs = atMs) => ({
+    kind: 'write' as const,
+    status: 201,
+    atMs,
+    sentAtMs,
+    computePolicies: { PutRestorePointSubscriptionMaximum: remaining },
+  });
+
+  it('writes plain observations at most every 10 s, and keeps the ones in between for the next write', async () => {
+    const { store, writes } = await countingStateStore();
+    const row = () =>
+      store.read<SubscriptionPacing>(STATE_PARTITIONS.subscription, 'sub-observed').then((r) => r?.compute);
+    await recordObservations(store, 'sub-observed', [seen(0, 100)], 0);
+    expect(writes()).toBe(1);
+    // Within 10 s: a count going up (a new window) is not written yet, and not lost.
+    await recordObservations(store, 'sub-observed', [seen(1_000, 60)], 1_000);
+    await recordObservations(store, 'sub-observed', [seen(2_000, 140, 1_500)], 2_000);
+    expect(writes()).toBe(1);
+    expect((await row())?.PutRestorePointSubscriptionMaximum?.remaining).toBe(100);
+    await recordObservations(store, 'sub-observed', [seen(11_000, 139)], 11_000);
+    expect(writes()).toBe(2);
+    const state = (await row())?.PutRestorePointSubscriptionMaximum;
+    expect(state).toMatchObject({ remaining: 139, windowStartMs: 2_000 });
   });
 });
