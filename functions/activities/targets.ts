@@ -3,6 +3,7 @@ import * as df from 'durable-functions';
 import { appStores } from '../../lib/azure/stores';
 import { batchTargets, isSelected, targetOf } from '../../lib/backup/targets';
 import { tryParseArmId } from '../../lib/armIds';
+import { isRpoCollection } from '../../lib/naming';
 import { regionKey } from '../../lib/policy';
 import { MAX_COLLECTIONS_PER_SUBSCRIPTION_REGION } from '../../lib/backup/targets';
 import {
@@ -70,7 +71,10 @@ async function resolveSubscription(input: ResolveTargetsInput, subscriptionId: s
 
     const collectionsBySource = new Map<string, string[]>();
     const collectionsByRegion = new Map<string, number>();
+    const unmanagedCollections = new Set<string>();
     for await (const collection of compute.restorePointCollections.listAll()) {
+      if (collection.id !== undefined && !isRpoCollection(collection))
+        unmanagedCollections.add(collection.id.toLowerCase());
       const region = regionKey(collection.location ?? '');
       collectionsByRegion.set(region, (collectionsByRegion.get(region) ?? 0) + 1);
       const source = collection.source?.id?.toLowerCase();
@@ -80,7 +84,7 @@ async function resolveSubscription(input: ResolveTargetsInput, subscriptionId: s
       list.push(collection.id);
     }
 
-    const inputs = { policy, vms: selected, disks, scaleSets, collectionsBySource };
+    const inputs = { policy, vms: selected, disks, scaleSets, collectionsBySource, unmanagedCollections };
     return selected.flatMap((vm) => {
       const target = targetOf(inputs, vm);
       return target === undefined ? [] : [withinCollectionLimit(target, collectionsByRegion)];

@@ -1,7 +1,7 @@
 import type { Disk, VirtualMachine, VirtualMachineScaleSet } from '@azure/arm-compute';
 import { sameArmId, tryParseArmId } from '../armIds';
 import { planConsistency, planFallback, type ConsistencyPlanResult } from '../consistencyPlan';
-import { sourceCollectionName } from '../naming';
+import { RPO_MANAGED_TAG, sourceCollectionName } from '../naming';
 import type { Policy } from '../policy';
 import { regionKey } from '../policy';
 import type { PlannedBackup, RefusedBackup, TargetGroup, VmTarget } from '../../orchestrations/contracts';
@@ -67,6 +67,22 @@ export interface TargetInputs {
   readonly scaleSets: ReadonlyMap<string, VirtualMachineScaleSet>;
   /** Lower-cased source VM id → the ids of its collections. */
   readonly collectionsBySource: ReadonlyMap<string, readonly string[]>;
+  /** Lower-cased ids of the collections without RPO's `rpo-managed` tag. */
+  readonly unmanagedCollections?: ReadonlySet<string>;
+}
+
+/**
+ * A collection with RPO's name that does not carry RPO's tag was made or changed by someone else: RPO does
+ * not write into it, since its retention never deletes from a collection it does not manage (the points
+ * would pile up to Azure's 500).
+ */
+function unmanagedCollection(collectionId: string, collectionName: string): RefusedBackup {
+  return {
+    kind: 'refused',
+    code: 'collectionNotManaged',
+    reason: `the restore point collection ${collectionName} exists without the tag ${RPO_MANAGED_TAG}=true: RPO does not create points in a collection it does not manage (tag ${collectionId} ${RPO_MANAGED_TAG}=true to adopt it, or remove it)`,
+    retryable: false,
+  };
 }
 
 function referencedDisks(vm: VirtualMachine, disks: ReadonlyMap<string, Disk>): Disk[] {
@@ -108,6 +124,8 @@ export function targetOf(inputs: TargetInputs, vm: VirtualMachine): VmTarget | u
   const collectionName = sourceCollectionName(parsed.id);
   const collectionId = `/subscriptions/${parsed.subscriptionId}/resourceGroups/${parsed.resourceGroup}/providers/Microsoft.Compute/restorePointCollections/${collectionName}`;
   const collectionIds = inputs.collectionsBySource.get(parsed.id.toLowerCase()) ?? [];
+  const exists = collectionIds.some((id) => sameArmId(id, collectionId));
+  const unmanaged = exists && (inputs.unmanagedCollections?.has(collectionId.toLowerCase()) ?? false);
   const setId = setIdOf(vm);
   return {
     vmId: parsed.id,
@@ -116,13 +134,9 @@ export function targetOf(inputs: TargetInputs, vm: VirtualMachine): VmTarget | u
     resourceGroup: parsed.resourceGroup,
     region: regionKey(vm.location),
     ...(setId !== undefined ? { setId } : {}),
-    plan,
-    ...(fallbackPlan !== undefined ? { fallbackPlan } : {}),
-    collection: {
-      id: collectionId,
-      name: collectionName,
-      exists: collectionIds.some((id) => sameArmId(id, collectionId)),
-    },
+    plan: unmanaged ? unmanagedCollection(collectionId, collectionName) : plan,
+    ...(fallbackPlan !== undefined && !unmanaged ? { fallbackPlan } : {}),
+    collection: { id: collectionId, name: collectionName, exists },
     collectionIds,
   };
 }

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { VirtualMachine } from '@azure/arm-compute';
-import { batchTargets, isSelected, tagsMatch } from '../../../lib/backup/targets';
+import { batchTargets, isSelected, tagsMatch, targetOf } from '../../../lib/backup/targets';
+import { sourceCollectionName } from '../../../lib/naming';
 import type { VmTarget } from '../../../orchestrations/contracts';
 import { parsePolicy } from '../../../lib/policy';
 
@@ -42,6 +43,31 @@ describe('target selection', () => {
     const filtered = policy({ vmIds: [id('db1')], vmSetIds: [set], tags: { t: '1' } });
     expect([isSelected(filtered, web), isSelected(filtered, db)]).toEqual([true, false]);
     expect(isSelected(policy({}), db)).toBe(true);
+  });
+});
+
+describe('the collection of a target', () => {
+  it("is not written into when it exists without RPO's tag: the VM is refused with the reason and the fix", () => {
+    const diskId = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/disks/app1-os`;
+    const vm: VirtualMachine = {
+      id: id('app1'),
+      location: 'westeurope',
+      storageProfile: { osDisk: { createOption: 'FromImage', osType: 'Linux', managedDisk: { id: diskId } } },
+    };
+    const collectionId = `/subscriptions/${SUB}/resourceGroups/rg/providers/Microsoft.Compute/restorePointCollections/${sourceCollectionName(id('app1'))}`;
+    const inputs = {
+      policy: policy({}),
+      vms: [vm],
+      disks: new Map([[diskId.toLowerCase(), { id: diskId, location: 'westeurope', sku: { name: 'Premium_LRS' } }]]),
+      scaleSets: new Map(),
+      collectionsBySource: new Map([[id('app1').toLowerCase(), [collectionId]]]),
+    };
+    const managed = targetOf(inputs, vm);
+    expect(managed?.collection.exists).toBe(true);
+    expect(managed?.plan.kind).toBe('planned');
+    const foreign = targetOf({ ...inputs, unmanagedCollections: new Set([collectionId.toLowerCase()]) }, vm);
+    expect(foreign?.plan).toMatchObject({ kind: 'refused', code: 'collectionNotManaged', retryable: false });
+    expect(foreign?.plan.kind === 'refused' ? foreign.plan.reason : '').toContain('rpo-managed=true');
   });
 });
 
