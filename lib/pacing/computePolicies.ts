@@ -274,10 +274,10 @@ function probeOut(state: PolicyState, nowMs: number): boolean {
 }
 
 function decide(state: PolicyState, count: number, nowMs: number): PolicyReservation {
-  const grant = (next: Partial<PolicyState>): PolicyReservation => ({
+  const grant = (next: Partial<PolicyState>, base: PolicyState = state): PolicyReservation => ({
     granted: true,
     retryAtMs: nowMs,
-    state: { ...state, ...next, spent: state.spent + count, lastGrantMs: nowMs },
+    state: { ...base, ...next, spent: state.spent + count, lastGrantMs: nowMs },
   });
   const wait = (atMs: number, next: Partial<PolicyState> = {}): PolicyReservation => ({
     granted: false,
@@ -320,10 +320,7 @@ function decide(state: PolicyState, count: number, nowMs: number): PolicyReserva
   // and a 429 states the window exactly: a policy costs at most that one.
   if (state.probeAtMs !== undefined && nowMs >= state.probeAtMs) {
     const { probeAtMs: _probed, ...rest } = state;
-    return {
-      ...grant({}),
-      state: { ...rest, spent: state.spent + count, lastGrantMs: nowMs, nextAllowedMs: nowMs + MIN_SPACING_MS },
-    };
+    return grant({ nextAllowedMs: nowMs + MIN_SPACING_MS }, rest);
   }
   if (state.probeAtMs !== undefined) return wait(state.probeAtMs);
   const probeAtMs =

@@ -144,7 +144,7 @@ export async function runUntilFinished(
       }
       return true;
     },
-    { step: options.step ?? 10_000, limitMs: options.limitMs ?? 6 * 3_600_000 },
+    { step: options.step ?? 10_000, limitMs: options.limitMs ?? 6 * HOUR },
   );
   if (!done) {
     // What is still running, and what it says it waits for: enough to tell a stuck instance from a slow one.
@@ -255,7 +255,7 @@ export function mostPutsInAnHour(puts: readonly PointPut[]): { collection: strin
   for (const [collection, times] of byCollection) {
     times.sort((a, b) => a - b);
     for (let i = 0, j = 0; j < times.length; j++) {
-      while ((times[j] as number) - (times[i] as number) >= 3_600_000) i++;
+      while ((times[j] as number) - (times[i] as number) >= HOUR) i++;
       if (j - i + 1 > worst.count) worst = { collection, count: j - i + 1 };
     }
   }
