@@ -49,6 +49,8 @@ export type InputProvider = (fn: RegisteredFunction, bindingName: string) => Rpc
 export class InvocationPipeline {
   private readonly inputProviders = new Map<string, InputProvider>();
   private readonly warnedBindings = new Set<string>();
+  /** Invocations still running: a stopping host waits for them (drain), as the Functions host does. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly registry: FunctionRegistry,
@@ -60,7 +62,34 @@ export class InvocationPipeline {
     this.inputProviders.set(type.toLowerCase(), provider);
   }
 
-  async invoke(fn: RegisteredFunction, request: InvocationRequest): Promise<InvocationResult> {
+  invoke(fn: RegisteredFunction, request: InvocationRequest): Promise<InvocationResult> {
+    const invocation = this.invokeOnce(fn, request);
+    this.running.add(invocation);
+    void invocation.then(
+      () => this.running.delete(invocation),
+      () => this.running.delete(invocation),
+    );
+    return invocation;
+  }
+
+  /**
+   * Waits for the invocations still running, at most `timeoutMs` of wall time; resolves to how many did not
+   * finish. The app runs in this process: code left running past its host's stop would go on writing to the
+   * storage and Azure the next host uses, which no stopped Functions host does.
+   */
+  async drain(timeoutMs: number): Promise<number> {
+    if (this.running.size === 0) return 0;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.allSettled([...this.running]), timeout]);
+    clearTimeout(timer);
+    return this.running.size;
+  }
+
+  private async invokeOnce(fn: RegisteredFunction, request: InvocationRequest): Promise<InvocationResult> {
     const invocationId = randomUUID();
     const started = performance.now();
     const label = `${fn.name} (${fn.trigger.type}${request.reason ? `: ${request.reason}` : ''})`;

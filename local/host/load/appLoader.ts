@@ -23,6 +23,9 @@ import {
   type LocalSettings,
 } from './settings';
 
+/** How long a stopping host waits for running invocations (the Functions host drains too, for longer). */
+export const DRAIN_TIMEOUT_MS = 30_000;
+
 export interface LoadFunctionsAppOptions {
   /** Environment variables for the app; they win over local.settings.json Values. */
   env?: Record<string, string>;
@@ -44,7 +47,7 @@ export interface LoadedFunctionsApp {
   setInputProvider: InvocationPipeline['setInputProvider'];
   /** The Durable engine's way into the app's orchestrations and activities. */
   invoker: DurableFunctionInvoker;
-  /** Runs the appTerminate hooks and restores the environment. */
+  /** Waits for running invocations (at most {@link DRAIN_TIMEOUT_MS}), runs the appTerminate hooks, restores the environment. */
   terminate(): Promise<void>;
 }
 
@@ -134,6 +137,8 @@ export async function loadFunctionsApp(
       setInputProvider: (type, provider) => pipeline.setInputProvider(type, provider),
       invoker: createDurableInvoker(registry, pipeline),
       async terminate() {
+        const unfinished = await pipeline.drain(DRAIN_TIMEOUT_MS);
+        if (unfinished > 0) logger.log('warn', `stopping with ${unfinished} invocation(s) still running`);
         try {
           for (const hook of [...registry.hooks.appTerminate]) {
             await hook({ hookData: registry.appLevelOnlyHookData, appHookData: registry.appHookData });

@@ -511,6 +511,30 @@ describe('local host on other app folders', () => {
     }
   });
 
+  it('waits for a running activity before it stops, so nothing of the app runs on after the host', async () => {
+    const { dir } = temp({
+      'package.json': { main: 'index.js' },
+      'index.js': `const df = require('durable-functions');
+        df.app.orchestration('slowFlow', function* (context) { return yield context.df.callActivity('slowStep'); });
+        df.app.activity('slowStep', {
+          handler: async () => {
+            globalThis.__rpoSlowStarted = true;
+            await new Promise((resolve) => setTimeout(resolve, 1_500));
+            globalThis.__rpoSlowDone = true;
+            return 'done';
+          },
+        });`,
+    });
+    const slow = globalThis as { __rpoSlowStarted?: boolean; __rpoSlowDone?: boolean };
+    const host = await startHost({ appDir: dir, port: 0, quiet: true, clock: new ManualClock() });
+    const started = await host.invokeHttp('POST', '/runtime/webhooks/durabletask/orchestrators/slowFlow');
+    expect(started.status, started.body).toBe(202);
+    for (let i = 0; i < 200 && slow.__rpoSlowStarted !== true; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(slow.__rpoSlowStarted).toBe(true);
+    await host.stop();
+    expect(slow.__rpoSlowDone).toBe(true);
+  });
+
   it('lets app code still running when the host stops go on reading the host clock, never the wall clock', async () => {
     const { dir } = temp({
       'package.json': { main: 'index.js' },
