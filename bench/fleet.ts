@@ -12,150 +12,42 @@
  *   once the stack is idle (no activity or orchestrator episode running, no HTTP request in flight): virtual
  *   time is what the plan costs in Azure's time, wall time what the stack costs in real time.
  * - The floor: max over ARM's buckets of floorSeconds(bucket, requests of that kind the cycle issued) (counted
- *   from the emulator's request log, drained every step), and with Compute's subscription policy enforced the
- *   tighter of that and (ceil(count / limit) − 1) × window.
+ *   from the emulator's request log, drained every step), and the tighter of that and (ceil(PUTs / limit) − 1) ×
+ *   window of PutRestorePointSubscriptionMaximum: enforced (compute run) or only reported (its default, 150 per
+ *   minute) — RPO paces by the counts Azure reports and cannot tell a reported policy from an enforced one.
  * - Memory: process.memoryUsage().rss sampled; host, emulator and this driver share the process (Azurite is a
  *   child process of its own and reported apart).
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { readFileSync, readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { setTimeout as delay } from 'node:timers/promises';
 import { ARM_BUCKETS, floorSeconds, type ArmOperationKind } from '../lib/pacing/armBuckets';
 import { policyRunInstanceId } from '../lib/naming';
-import { applyFleet } from '../local/compute/fleet';
-import { GENERATED_FLEET_DEFAULTS, generateFleet } from '../local/compute/generatedFleet';
+import { GENERATED_FLEET_DEFAULTS } from '../local/compute/generatedFleet';
+import { DEFAULT_COMPUTE_POLICIES } from '../local/compute/computePolicies';
 import type { ComputePolicyOverrides, SimulationOverrides } from '../local/compute/server';
-import { startStack, type Stack } from '../local/stack';
+import { startStack } from '../local/stack';
+import { StackActivity } from './fleet/idle';
+import { ENFORCED, type CycleResult, type Mode } from './fleet/model';
+import { report, summarize } from './fleet/report';
+import { azuriteHighWaterMb, seed } from './fleet/seed';
 
 const SIZES = (process.env.RPO_BENCH_FLEET_SIZES ?? '1000,5000').split(',').map(Number);
 const MODES = (process.env.RPO_BENCH_FLEET_MODES ?? 'arm,compute').split(',') as Mode[];
 const SUBSCRIPTION = GENERATED_FLEET_DEFAULTS.subscriptionId;
 const POLICY = 'fleet';
 const START = '2026-03-02T07:00:00Z';
-/** Clock step of the measured cycle, and how much clock time seeding moves per turn of its driver. */
+/** Clock step of the measured cycle. */
 const STEP_MS = 1_000;
-const SEED_STEP_MS = 1_000;
-const SEED_CONCURRENCY = 256;
 /** The request log is drained every step: this many entries between two drains is plenty. */
 const REQUEST_LOG_LIMIT = 20_000;
 /** Give up on a cycle after this much clock time. */
 const CYCLE_LIMIT_MS = 3 * 3_600_000;
 /** Advance anyway when the stack has not gone idle within this much real time (counted, reported). */
 const IDLE_PATIENCE_MS = 30_000;
-const TARGET_RSS_MB = 400;
 
-type Mode = 'arm' | 'compute';
-
-/** The Compute subscription policy the second run enforces. */
-const ENFORCED = { policy: 'PutRestorePointSubscriptionMaximum', limit: 300, windowMs: 60_000 } as const;
-
-interface CycleResult {
-  mode: Mode;
-  vms: number;
-  seedWallSeconds: number;
-  seedVirtualSeconds: number;
-  seedRequests: number;
-  virtualSeconds: number;
-  wallSeconds: number;
-  counts: Record<ArmOperationKind, number>;
-  restorePointPuts: number;
-  armFloor: { kind: ArmOperationKind; seconds: number };
-  computeFloorSeconds?: number;
-  floorSeconds: number;
-  throttled: number;
-  throttledByKind: Record<string, number>;
-  duplicates: number;
-  missing: number;
-  succeeded: number;
-  runOutput: unknown;
-  peakRssMb: number;
-  maxRssMb: number;
-  azuriteHwmMb?: number;
-  forcedSteps: number;
-  steps: number;
-  finished: boolean;
-  /** 429s by 10 s of clock time from the slot. */
-  throttledAt: [number, number][];
-  activities: Map<string, { count: number; ms: number }>;
+/** PutRestorePointSubscriptionMaximum as the emulator has it in this mode: its default (reported), or enforced. */
+function policyOf(mode: Mode): { limit: number; windowMs: number } {
+  return mode === 'compute' ? ENFORCED : DEFAULT_COMPUTE_POLICIES[ENFORCED.policy];
 }
-
-// ---------------------------------------------------------------------------------------------------------------
-// Idle detection: the stack is idle when nothing of it runs and no HTTP request is open.
-
-class Activity {
-  busy = 0;
-  progress = 0;
-  readonly byName = new Map<string, { count: number; ms: number }>();
-  private readonly channels: [string, (message: unknown) => void][];
-
-  constructor() {
-    const open = (): void => {
-      this.busy++;
-      this.progress++;
-    };
-    const close = (): void => {
-      this.busy = Math.max(0, this.busy - 1);
-      this.progress++;
-    };
-    this.channels = [
-      ['http.client.request.start', open],
-      ['http.client.response.finish', close],
-      ['http.client.request.error', close],
-      ['http.server.request.start', open],
-      ['http.server.response.finish', close],
-    ];
-    for (const [name, listener] of this.channels) subscribe(name, listener);
-  }
-
-  /** Counts the host's activity and orchestrator invocations (the engine calls the app through this object). */
-  watch(stack: Stack): void {
-    const invoker = stack.host.app.invoker;
-    const activity = invoker.invokeActivity.bind(invoker);
-    const orchestrator = invoker.invokeOrchestrator.bind(invoker);
-    const timed = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
-      this.busy++;
-      this.progress++;
-      const started = performance.now();
-      try {
-        return await run();
-      } finally {
-        this.busy--;
-        this.progress++;
-        const entry = this.byName.get(name) ?? { count: 0, ms: 0 };
-        entry.count++;
-        entry.ms += performance.now() - started;
-        this.byName.set(name, entry);
-      }
-    };
-    invoker.invokeActivity = (name, input) => timed(name, () => activity(name, input));
-    invoker.invokeOrchestrator = (name, trigger) => timed(`(orchestrator) ${name}`, () => orchestrator(name, trigger));
-  }
-
-  /** Resolves when nothing ran for two checks in a row; false if that took longer than `patienceMs`. */
-  async idle(patienceMs: number): Promise<boolean> {
-    const until = performance.now() + patienceMs;
-    let quiet = 0;
-    let seen = this.progress;
-    while (performance.now() < until) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      await delay(1);
-      if (this.busy === 0 && this.progress === seen) {
-        if (++quiet >= 2) return true;
-      } else {
-        quiet = 0;
-        seen = this.progress;
-      }
-    }
-    return false;
-  }
-
-  close(): void {
-    for (const [name, listener] of this.channels) unsubscribe(name, listener);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 
 function simulationFor(mode: Mode): SimulationOverrides {
   const computePolicies: ComputePolicyOverrides =
@@ -173,57 +65,9 @@ function kindOf(method: string): ArmOperationKind {
 /** PUT …/restorePointCollections/{c}/restorePoints/{p}: what PutRestorePointSubscriptionMaximum counts. */
 const RESTORE_POINT_PUT = /\/restorePointCollections\/[^/]+\/restorePoints\/[^/]+$/i;
 
-/** Peak resident size of Azurite (a child of this process), if /proc says. */
-function azuriteHighWaterMb(): number | undefined {
-  try {
-    let best: number | undefined;
-    for (const task of readdirSync('/proc/self/task')) {
-      const children = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-      for (const pid of children) {
-        const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        if (!cmdline.includes('azurite')) continue;
-        const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
-        if (Number.isFinite(kb)) best = Math.max(best ?? 0, kb / 1024);
-      }
-    }
-    return best;
-  } catch {
-    return undefined;
-  }
-}
-
-async function seed(stack: Stack, vms: number): Promise<Pick<CycleResult, 'seedWallSeconds' | 'seedVirtualSeconds'>> {
-  const fleet = generateFleet({ vms });
-  const fromMs = stack.clock.now();
-  const started = performance.now();
-  let seeding = true;
-  // The clock runs ahead while the fleet loader works: LROs complete, the emulator's buckets refill.
-  const driver = (async () => {
-    while (seeding) {
-      await stack.clock.advance(SEED_STEP_MS);
-      await delay(2);
-    }
-  })();
-  try {
-    await applyFleet(stack.emulator.url, stack.emulator.caPem, fleet, {
-      concurrency: SEED_CONCURRENCY,
-      betweenPolls: () => delay(5),
-      timeoutMs: 900_000,
-    });
-  } finally {
-    seeding = false;
-    await driver;
-  }
-  return {
-    seedWallSeconds: (performance.now() - started) / 1000,
-    seedVirtualSeconds: (stack.clock.now() - fromMs) / 1000,
-  };
-}
-
 async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
   const stack = await startStack({ start: START, simulation: simulationFor(mode) });
-  const activity = new Activity();
+  const activity = new StackActivity();
   let sampler: NodeJS.Timeout | undefined;
   try {
     activity.watch(stack);
@@ -332,10 +176,10 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
     const armFloor = kinds
       .map((kind) => ({ kind, seconds: floorSeconds(ARM_BUCKETS[kind], counts[kind]) }))
       .reduce((a, b) => (b.seconds > a.seconds ? b : a));
+    // Compute's policy paces RPO whether the emulator enforces it or only reports it: RPO cannot tell the two.
+    const putPolicy = policyOf(mode);
     const computeFloorSeconds =
-      mode === 'compute'
-        ? (Math.max(1, Math.ceil(restorePointPuts / ENFORCED.limit)) - 1) * (ENFORCED.windowMs / 1000)
-        : undefined;
+      (Math.max(1, Math.ceil(restorePointPuts / putPolicy.limit)) - 1) * (putPolicy.windowMs / 1000);
     return {
       mode,
       vms,
@@ -346,8 +190,8 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
       counts,
       restorePointPuts,
       armFloor,
-      ...(computeFloorSeconds !== undefined ? { computeFloorSeconds } : {}),
-      floorSeconds: Math.max(armFloor.seconds, computeFloorSeconds ?? 0),
+      computeFloorSeconds,
+      floorSeconds: Math.max(armFloor.seconds, computeFloorSeconds),
       throttled,
       throttledByKind,
       duplicates,
@@ -370,55 +214,6 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
   }
 }
 
-function report(run: CycleResult): void {
-  const target = 1.1 * run.floorSeconds + 60;
-  const floorText =
-    run.computeFloorSeconds === undefined
-      ? `ARM ${run.armFloor.kind}s ${run.armFloor.seconds.toFixed(0)} s`
-      : `max(ARM ${run.armFloor.kind}s ${run.armFloor.seconds.toFixed(0)} s, Compute ${ENFORCED.policy} ${run.computeFloorSeconds.toFixed(0)} s)`;
-  const output = run.runOutput as { counts?: Record<string, number>; throttled?: number } | undefined;
-  console.log(
-    `\n${run.vms.toLocaleString('en')} VMs, ${run.mode === 'arm' ? 'ARM token buckets' : `ARM buckets + ${ENFORCED.policy} ${ENFORCED.limit}/${ENFORCED.windowMs / 1000} s enforced`}`,
-  );
-  console.log(
-    `  seeding: ${run.seedWallSeconds.toFixed(1)} s wall, ${run.seedVirtualSeconds.toFixed(0)} s virtual, through ARM with ${SEED_CONCURRENCY} in flight`,
-  );
-  console.log(
-    `  requests in the cycle: ${run.counts.read} reads, ${run.counts.write} writes (${run.restorePointPuts} restore point PUTs), ${run.counts.delete} deletes`,
-  );
-  console.log(
-    `  virtual time ${run.virtualSeconds.toFixed(0)} s; floor ${run.floorSeconds.toFixed(0)} s (${floorText}); ratio ${(run.virtualSeconds / Math.max(1, run.floorSeconds)).toFixed(2)}; ` +
-      `target ≤ 1.1 × floor + 60 s = ${target.toFixed(0)} s: ${run.virtualSeconds <= target ? 'met' : 'MISSED'}`,
-  );
-  console.log(
-    `  429s: ${run.throttled}${
-      run.throttled > 0
-        ? ` (${Object.entries(run.throttledByKind)
-            .map(([k, n]) => `${k} ×${n}`)
-            .join(', ')})`
-        : ''
-    }; ` +
-      `duplicates: ${run.duplicates}; VMs without a point: ${run.missing}; points Succeeded: ${run.succeeded}; ` +
-      `run counts ${JSON.stringify(output?.counts ?? {})}, throttled ${output?.throttled ?? '?'}`,
-  );
-  console.log(
-    `  wall time ${run.wallSeconds.toFixed(1)} s; peak RSS ${run.peakRssMb.toFixed(0)} MB sampled in the cycle (host, emulator and driver in this process; target ≤ ${TARGET_RSS_MB} MB at 5,000), ` +
-      `process max RSS ${run.maxRssMb.toFixed(0)} MB${run.azuriteHwmMb !== undefined ? `, Azurite (child process) peak ${run.azuriteHwmMb.toFixed(0)} MB` : ''}`,
-  );
-  if (run.throttledAt.length > 0) {
-    console.log(
-      `  429s by clock time from the slot: ${run.throttledAt.map(([at, n]) => `${at}-${at + 10} s ×${n}`).join(', ')}`,
-    );
-  }
-  console.log(
-    `  clock steps ${run.steps} (${run.forcedSteps} taken before the stack was idle)${run.finished ? '' : '; NOT FINISHED'}`,
-  );
-  const busiest = [...run.activities.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
-  console.log(
-    `  busiest functions (count, mean ms): ${busiest.map(([name, s]) => `${name} ${s.count} × ${(s.ms / s.count).toFixed(1)}`).join('; ')}`,
-  );
-}
-
 export async function main(): Promise<void> {
   console.log(
     `one crash-consistent cycle, one subscription, manual clock (${cpus().length} cores); sizes ${SIZES.join(', ')}; runs ${MODES.join(', ')}`,
@@ -431,25 +226,7 @@ export async function main(): Promise<void> {
       runs.push(run);
     }
   }
-  console.log('\nmode     VMs  virtual s  floor s  ratio  target  429s  dup  wall s  peak RSS MB');
-  for (const run of runs) {
-    const target = 1.1 * run.floorSeconds + 60;
-    console.log(
-      `${run.mode.padEnd(7)} ${String(run.vms).padStart(5)} ${run.virtualSeconds.toFixed(0).padStart(10)} ${run.floorSeconds.toFixed(0).padStart(8)} ` +
-        `${(run.virtualSeconds / Math.max(1, run.floorSeconds)).toFixed(2).padStart(6)} ${(run.virtualSeconds <= target ? 'met' : 'MISSED').padStart(7)} ` +
-        `${String(run.throttled).padStart(5)} ${String(run.duplicates).padStart(4)} ${run.wallSeconds.toFixed(0).padStart(7)} ${run.peakRssMb.toFixed(0).padStart(12)}`,
-    );
-  }
-  for (const mode of MODES) {
-    const small = runs.find((r) => r.mode === mode && r.vms === SIZES[0]);
-    const large = runs.find((r) => r.mode === mode && r.vms === SIZES[SIZES.length - 1]);
-    if (!small || !large || small === large) continue;
-    const ratio = large.wallSeconds / small.wallSeconds;
-    const linear = large.vms / small.vms;
-    console.log(
-      `${mode}: wall time(${large.vms}) / wall time(${small.vms}) = ${ratio.toFixed(2)} (linear: ${linear.toFixed(1)}): ${ratio <= linear ? 'met' : 'MISSED'}`,
-    );
-  }
+  summarize(runs, SIZES, MODES);
 }
 
 if (require.main === module) {
