@@ -11,6 +11,7 @@ import {
   policyBody,
   PROD,
   putPolicy,
+  requestLog,
   type ListedPoint,
 } from '../helpers/e2e';
 
@@ -18,12 +19,15 @@ import {
  * Seven hourly slots of a policy that keeps 3 points, over two VMs: one healthy, with a restore point of its
  * own made by someone else in RPO's collection; one whose every create Azure refuses. Retention keeps the
  * newest 3 of RPO's points and never the foreign one; compliance says Breached for the failing VM with
- * Azure's code, and Unprotected for a VM in the scope that no policy selects. (Age-based retention, the
+ * Azure's code, and Unprotected for a VM in the scope that no policy selects. A third VM's collection, with
+ * RPO's name, was made by someone else without RPO's tag: RPO writes nothing there and says why. (Age-based retention, the
  * newest-good-point rule and the 500 cap hold for all inputs in test/lib/retention.test.ts.)
  */
 
 const HEALTHY = DEMO_VMS['vm-api-01'] as string;
 const FAILING = DEMO_VMS['vm-api-02'] as string;
+/** Its collection, with RPO's name, was made by someone else, without RPO's tag. */
+const UNMANAGED = DEMO_VMS['vm-api-03'] as string;
 const START = Date.parse('2026-03-02T00:30:00Z');
 const LAST_SLOT_TICK = Date.parse('2026-03-02T06:00:00Z');
 
@@ -35,7 +39,7 @@ beforeAll(async () => {
     stack,
     policyBody('keep3', {
       scope: { subscriptionIds: [PROD] },
-      selector: { vmIds: [HEALTHY, FAILING] },
+      selector: { vmIds: [HEALTHY, FAILING, UNMANAGED] },
       schedule: { everyHours: 1 },
       retention: { count: 3 },
     }),
@@ -58,6 +62,10 @@ beforeAll(async () => {
   await compute.restorePoints.beginCreate('rg-shop-weu', sourceCollectionName(HEALTHY), 'manual-before-upgrade', {
     consistencyMode: 'CrashConsistent',
   });
+  await compute.restorePointCollections.createOrUpdate('rg-shop-weu', sourceCollectionName(UNMANAGED), {
+    location: 'westeurope',
+    source: { id: UNMANAGED },
+  });
   await driveUntil(stack, LAST_SLOT_TICK);
   points = await listPoints(stack, PROD);
 }, 600_000);
@@ -66,6 +74,21 @@ afterAll(async () => {
 });
 
 describe('retention and compliance over six cycles', () => {
+  it("never writes into a collection with RPO's name but without its tag: the VM is skipped, saying why", async () => {
+    expect(points.some((p) => p.sourceVmId === UNMANAGED)).toBe(false);
+    const log = await requestLog(stack);
+    // Only the test's own PUT of the collection: RPO sent nothing there.
+    const collection = `/restorepointcollections/${sourceCollectionName(UNMANAGED)}`.toLowerCase();
+    const writes = log.filter((e) => e.method !== 'GET' && e.path.toLowerCase().includes(collection));
+    expect(
+      writes.map((e) => `${e.method} ${e.path.toLowerCase().endsWith(collection) ? 'collection' : 'inside'}`),
+    ).toEqual(['PUT collection']);
+    const response = await stack.host.invokeHttp('GET', '/api/compliance');
+    const entries = response.json<{ value: { vmId: string; why?: { code: string } }[] }>().value;
+    const entry = entries.find((e) => e.vmId.toLowerCase() === UNMANAGED.toLowerCase());
+    expect(entry?.why?.code).toBe('collectionNotManaged');
+  });
+
   it('keeps the newest 3 of RPO points of the VM and deletes the older ones', () => {
     const own = points
       .filter((p) => p.sourceVmId === HEALTHY && p.name.startsWith('rpo-keep3-'))
