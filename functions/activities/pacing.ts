@@ -72,14 +72,21 @@ async function spendVmPut(input: SpendVmPutInput): Promise<SpendVmPutResult> {
   });
 }
 
-/** Writes down a restore point PUT about to be sent (lib/pacing/vmGate rule 4); true if one already was. */
-export async function markPutSend(vmId: string, pointName: string): Promise<boolean> {
+/** Whether a restore point PUT of this name was written down as sent (lib/pacing/vmGate rule 4). */
+export async function wasPutSent(vmId: string, pointName: string): Promise<boolean> {
+  const stores = await appStores();
+  const current = await stores.state.read<VmGateState>(STATE_PARTITIONS.vm, vmKey(vmId));
+  return current?.lastSend?.name === pointName;
+}
+
+/** Writes down a restore point PUT about to be sent, and counts its hour from now (lib/pacing/vmGate rule 4). */
+export async function markPutSend(vmId: string, pointName: string, mode: string): Promise<void> {
   const stores = await appStores();
   const now = nowMs();
-  return stores.state.update<VmGateState, boolean>(STATE_PARTITIONS.vm, vmKey(vmId), (current) => {
-    const marked = markSend(current ?? EMPTY_GATE, pointName, now);
-    return { next: marked.state, result: marked.resend };
-  });
+  await stores.state.update<VmGateState, void>(STATE_PARTITIONS.vm, vmKey(vmId), (current) => ({
+    next: markSend(current ?? EMPTY_GATE, pointName, modeFamily(mode), now).state,
+    result: undefined,
+  }));
 }
 
 df.app.activity(ACTIVITIES.reserveArm, { handler: reserveArm });

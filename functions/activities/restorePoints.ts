@@ -16,7 +16,7 @@ import {
   type InspectVmResult,
   type PointState,
 } from '../../orchestrations/contracts';
-import { markPutSend } from './pacing';
+import { markPutSend, wasPutSent } from './pacing';
 import { armFailure, isNotFound, withArm } from './shared';
 
 /** The restore point calls of vmBackup: each one request (or a few), never a wait. */
@@ -81,8 +81,8 @@ async function inspectVm(input: InspectVmInput): Promise<InspectVmResult> {
 async function createRestorePoint(input: CreateRestorePointInput): Promise<CreateRestorePointResult> {
   const { target, pointName, plan } = input;
   const collection = target.collection;
-  // Written down before anything is sent: this activity run again after a crash looks before it sends.
-  const resend = await markPutSend(target.vmId, pointName);
+  // A PUT of this name written down before (a retry, or this activity run again after a crash): look first.
+  const resend = await wasPutSent(target.vmId, pointName);
   return withArm(target.subscriptionId, async ({ compute }) => {
     try {
       if (resend) {
@@ -101,6 +101,12 @@ async function createRestorePoint(input: CreateRestorePointInput): Promise<Creat
           ...(plan.instantAccessDurationMinutes !== undefined ? { instantAccess: true } : {}),
         });
       }
+    } catch (error) {
+      return { kind: 'failed', failure: armFailure(error) };
+    }
+    // Written down just before it is sent (a failure to write fails the activity, which is run again).
+    await markPutSend(target.vmId, pointName, plan.mode);
+    try {
       const poller = await compute.restorePoints.beginCreate(target.resourceGroup, collection.name, pointName, {
         excludeDisks: plan.excludeDisks.map((id) => ({ id })),
         ...(plan.mode === 'CrashConsistent' ? { consistencyMode: 'CrashConsistent' } : {}),

@@ -89,9 +89,21 @@ export function spendPut(state: VmGateState, family: ModeFamily, nowMs: number):
 /**
  * Rule 4: writes down that a PUT of `name` is about to be sent; `resend` when one already was (a retry, or
  * the same activity run again after a crash): the point must be looked for by its name before sending.
+ * The budget's newest PUT of the family (spent before the orchestrator's paced wait) moves to now: Azure
+ * counts the hour from when the PUT arrives, and a PUT sent later than it was spent would otherwise let a
+ * fourth one in less than an hour after it.
  */
-export function markSend(state: VmGateState, name: string, nowMs: number): { resend: boolean; state: VmGateState } {
-  return { resend: state.lastSend?.name === name, state: { ...state, lastSend: { name, atMs: nowMs } } };
+export function markSend(
+  state: VmGateState,
+  name: string,
+  family: ModeFamily,
+  nowMs: number,
+): { resend: boolean; state: VmGateState } {
+  const times = state.puts[family];
+  const newest = times[times.length - 1];
+  const puts =
+    newest !== undefined && newest < nowMs ? { ...state.puts, [family]: [...times.slice(0, -1), nowMs] } : state.puts;
+  return { resend: state.lastSend?.name === name, state: { ...state, puts, lastSend: { name, atMs: nowMs } } };
 }
 
 function prune(state: VmGateState, nowMs: number): VmGateState {

@@ -80,10 +80,26 @@ describe('the per-VM gate', () => {
   });
 
   it('knows a PUT of the same name was already sent, so a create run again looks before it sends', () => {
-    const first = markSend(EMPTY_GATE, 'rpo-silver-202603020800', 0);
+    const first = markSend(EMPTY_GATE, 'rpo-silver-202603020800', 'crash', 0);
     expect(first.resend).toBe(false);
-    const again = markSend(first.state, 'rpo-silver-202603020800', 1_000);
+    const again = markSend(first.state, 'rpo-silver-202603020800', 'crash', 1_000);
     expect(again.resend).toBe(true);
-    expect(markSend(again.state, 'rpo-silver-202603021000', 2 * HOUR).resend).toBe(false);
+    expect(markSend(again.state, 'rpo-silver-202603021000', 'crash', 2 * HOUR).resend).toBe(false);
+  });
+
+  it('counts the hour from when a PUT is sent, not from when its budget was spent before a paced wait', () => {
+    let state: VmGateState = EMPTY_GATE;
+    for (const [spentAt, sentAt] of [
+      [0, 40_000],
+      [90_000, 90_000],
+      [220_000, 220_000],
+    ]) {
+      const spent = spendPut(state, 'crash', spentAt as number);
+      if (spent.kind !== 'allowed') throw new Error('expected a PUT to be allowed');
+      state = markSend(spent.state, `p${spentAt}`, 'crash', sentAt as number).state;
+    }
+    // An hour after the first spend, but not after the first send: still spent.
+    expect(spendPut(state, 'crash', HOUR + 10_000)).toEqual({ kind: 'exhausted', retryAtMs: HOUR + 40_000 });
+    expect(spendPut(state, 'crash', HOUR + 40_000).kind).toBe('allowed');
   });
 });
