@@ -62,6 +62,7 @@ export function openArmSession(subscriptionId: string, options: ArmSessionOption
         body,
         retryAfterSeconds(response.headers, { now: now() }),
         sentAtMs,
+        request.url,
       );
       requests[observation.kind] += 1;
       observations.push(observation);

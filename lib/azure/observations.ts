@@ -1,5 +1,6 @@
 import { header, type HeadersLike } from '../armErrors';
 import type { ArmOperationKind } from '../pacing/armBuckets';
+import type { ComputeOperation } from '../pacing/computePolicies';
 
 /**
  * What ARM's answers say about the limits RPO paces against (docs/pacing.md): the remaining tokens of the
@@ -16,6 +17,8 @@ export interface ArmObservation {
   readonly bucketRemaining?: number;
   /** Compute policy → remaining count, for the subscription-wide policies (`…SubscriptionMaximum`). */
   readonly computePolicies: Readonly<Record<string, number>>;
+  /** The Compute operation the request was (its policies are looked for on the answer), when it is one RPO paces. */
+  readonly operation?: ComputeOperation;
   /** A Compute throttle: which policy, and its window when the body says so. */
   readonly computeThrottle?: {
     readonly policy: string;
@@ -29,6 +32,21 @@ const BUCKET_HEADER: Record<ArmOperationKind, string> = {
   write: 'x-ms-ratelimit-remaining-subscription-writes',
   delete: 'x-ms-ratelimit-remaining-subscription-deletes',
 };
+
+const COLLECTION = String.raw`/providers/Microsoft\.Compute/restorePointCollections/[^/?]+`;
+const OPERATIONS: readonly [string, RegExp, ComputeOperation][] = [
+  ['PUT', new RegExp(`${COLLECTION}/restorePoints/[^/?]+(?:\\?|$)`, 'i'), 'createRestorePoint'],
+  ['DELETE', new RegExp(`${COLLECTION}/restorePoints/[^/?]+(?:\\?|$)`, 'i'), 'deleteRestorePoint'],
+  ['GET', new RegExp(`${COLLECTION}(?:/restorePoints/[^/?]+)?(?:\\?|$)`, 'i'), 'getRestorePoint'],
+  ['PUT', new RegExp(`${COLLECTION}(?:\\?|$)`, 'i'), 'createCollection'],
+  ['GET', /\/providers\/Microsoft\.Compute\/locations\/[^/]+\/operations\//i, 'getOperation'],
+];
+
+/** Which paced Compute operation a request is (lib/pacing/computePolicies COMPUTE_POLICIES_BY_OPERATION), if any. */
+export function computeOperationOf(method: string, url: string): ComputeOperation | undefined {
+  const m = method.toUpperCase();
+  return OPERATIONS.find(([verb, pattern]) => verb === m && pattern.test(url))?.[2];
+}
 
 export function operationKind(method: string): ArmOperationKind {
   const m = method.toUpperCase();
@@ -60,8 +78,10 @@ export function observe(
   body?: unknown,
   retryAfterSeconds?: number,
   sentAtMs?: number,
+  url?: string,
 ): ArmObservation {
   const kind = operationKind(method);
+  const operation = url === undefined ? undefined : computeOperationOf(method, url);
   const remainingText = header(headers, BUCKET_HEADER[kind]);
   const policies = Object.fromEntries(
     Object.entries(parseResourcePolicies(header(headers, 'x-ms-ratelimit-remaining-resource'))).filter(([name]) =>
@@ -73,6 +93,7 @@ export function observe(
     status,
     atMs,
     ...(sentAtMs !== undefined ? { sentAtMs } : {}),
+    ...(operation !== undefined ? { operation } : {}),
     computePolicies: policies,
     ...(remainingText !== undefined && /^\d+$/.test(remainingText) ? { bucketRemaining: Number(remainingText) } : {}),
   };

@@ -7,6 +7,7 @@ import {
   type BucketState,
 } from '../pacing/armBuckets';
 import {
+  answeredWithoutCount,
   COMPUTE_POLICIES_BY_OPERATION,
   observePolicy,
   observeThrottle,
@@ -116,6 +117,12 @@ export function applyObservations(
     if (o.computeThrottle !== undefined) {
       const t = o.computeThrottle;
       compute[t.policy] = observeThrottle(compute[t.policy], o.atMs, t.retryAfterMs, t.window, o.sentAtMs);
+    }
+    // A successful answer to a paced operation without one of its policies' counts: that policy is not reported.
+    if (o.operation !== undefined && o.status >= 200 && o.status < 300) {
+      for (const policy of COMPUTE_POLICIES_BY_OPERATION[o.operation]) {
+        if (!(policy in o.computePolicies)) compute[policy] = answeredWithoutCount(compute[policy]);
+      }
     }
   }
   return { buckets, compute };

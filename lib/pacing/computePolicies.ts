@@ -67,7 +67,7 @@ export interface PolicyState {
    * first answer's time when it comes (a window opens when the first request arrives, after its grant).
    */
   readonly startProvisional?: boolean;
-  /** A first operation brought no count back: answers do not report this policy. */
+  /** An answer to one of its operations came back without a count: answers do not report this policy. */
   readonly unreported?: boolean;
   readonly spacingMs: number;
   readonly nextAllowedMs: number;
@@ -161,6 +161,15 @@ export function observePolicy(
     // A spacing decided stands until a new window opens.
     nextAllowedMs: reset ? 0 : state.nextAllowedMs,
   };
+}
+
+/**
+ * An answer to one of the policy's operations came back without its count: answers do not report this
+ * policy, so it is not paced (once a count has been seen, a missing one is a lost header, not a change).
+ */
+export function answeredWithoutCount(state: PolicyState | undefined): PolicyState {
+  if (state !== undefined && state.limit > 0) return state;
+  return { ...(state ?? NOT_SEEN), unreported: true };
 }
 
 function rollAtOf(state: PolicyState): number | undefined {
@@ -287,8 +296,10 @@ function decide(state: PolicyState, count: number, nowMs: number): PolicyReserva
   if (count === 0 || state.unreported) return { granted: true, retryAtMs: nowMs, state };
   if (state.limit === 0) {
     if (state.lastGrantMs === undefined) return grant({ nextAllowedMs: nowMs + MIN_SPACING_MS });
-    if (nowMs - state.lastGrantMs >= SETTLE_MS)
-      return { granted: true, retryAtMs: nowMs, state: { ...state, unreported: true } };
+    // The probe's answer never came (a request lost on the way): another probe. A policy is taken as not
+    // reported only on evidence, an answer without its count (answeredWithoutCount): an answer merely slow
+    // to be written down must not unleash every caller at once.
+    if (nowMs - state.lastGrantMs >= SETTLE_MS) return grant({ nextAllowedMs: nowMs + MIN_SPACING_MS });
     return wait(Math.min(state.lastGrantMs + SETTLE_MS, Math.max(state.nextAllowedMs, nowMs + MIN_SPACING_MS)));
   }
   if (state.nextAllowedMs > nowMs) return wait(state.nextAllowedMs);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { observe, parseResourcePolicies } from '../../../lib/azure/observations';
+import { computeOperationOf, observe, parseResourcePolicies } from '../../../lib/azure/observations';
 import { applyObservations, planReservation } from '../../../lib/azure/pacer';
 
 describe('observing ARM answers', () => {
@@ -64,5 +64,46 @@ describe('observing ARM answers', () => {
     expect(
       planReservation(state, { writes: 1, compute: { createRestorePoint: 1 } }, 10).startAtMs,
     ).toBeGreaterThanOrEqual(300_005);
+  });
+});
+
+describe('which Compute operation a request is', () => {
+  const collection =
+    'https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/restorePointCollections/rpo-vm-1';
+  it('names the restore point and collection calls RPO paces, and nothing else', () => {
+    expect(computeOperationOf('PUT', `${collection}/restorePoints/rpo-p-202601010000?api-version=2024-11-01`)).toBe(
+      'createRestorePoint',
+    );
+    expect(computeOperationOf('DELETE', `${collection}/restorePoints/p?api-version=1`)).toBe('deleteRestorePoint');
+    expect(computeOperationOf('GET', `${collection}/restorePoints/p?$expand=instanceView`)).toBe('getRestorePoint');
+    expect(computeOperationOf('GET', `${collection}?$expand=restorePoints`)).toBe('getRestorePoint');
+    expect(computeOperationOf('PUT', `${collection}?api-version=1`)).toBe('createCollection');
+    expect(
+      computeOperationOf(
+        'GET',
+        'https://management.azure.com/subscriptions/s/providers/Microsoft.Compute/locations/westeurope/operations/abc?api-version=1',
+      ),
+    ).toBe('getOperation');
+    expect(
+      computeOperationOf(
+        'GET',
+        'https://management.azure.com/subscriptions/s/providers/Microsoft.Compute/restorePointCollections?api-version=1',
+      ),
+    ).toBeUndefined();
+    expect(
+      computeOperationOf(
+        'GET',
+        'https://management.azure.com/subscriptions/s/providers/Microsoft.Compute/virtualMachines',
+      ),
+    ).toBeUndefined();
+  });
+
+  it('takes a policy for not reported only when a successful answer to one of its operations lacks its count', () => {
+    const answer = (status: number) =>
+      observe('PUT', status, {}, 1_000, undefined, undefined, 900, `${collection}/restorePoints/p?api-version=1`);
+    expect(applyObservations(undefined, [answer(500)]).compute.PutRestorePointSubscriptionMaximum).toBeUndefined();
+    expect(applyObservations(undefined, [answer(201)]).compute.PutRestorePointSubscriptionMaximum?.unreported).toBe(
+      true,
+    );
   });
 });

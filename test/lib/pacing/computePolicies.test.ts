@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  answeredWithoutCount,
   observePolicy,
   observeThrottle,
   reservePolicy,
@@ -69,7 +70,7 @@ function simulate(options: {
       count++;
       const remaining = limit - count;
       at(now + latency(i + 1), () => {
-        if (options.reported !== false) state = observePolicy(state, remaining, now, sentAt);
+        state = options.reported !== false ? observePolicy(state, remaining, now, sentAt) : answeredWithoutCount(state);
         done++;
         if (started < operations) {
           started++;
@@ -105,12 +106,16 @@ describe('pacing against an undocumented Compute policy', () => {
     expect(reservePolicy(seen, 10, 300).granted).toBe(true);
   });
 
-  it('stops pacing a policy whose count never comes back on its answers', () => {
+  it('stops pacing a policy only once an answer came back without its count, not when an answer is slow', () => {
     const probe = reservePolicy(undefined, 1, 0).state;
-    const later = reservePolicy(probe, 1, SETTLE_MS);
-    expect(later.granted).toBe(true);
-    expect(later.state.unreported).toBe(true);
-    expect(reservePolicy(later.state, 100, SETTLE_MS).granted).toBe(true);
+    // A minute without the probe's answer: one more probe, the others still held.
+    const again = reservePolicy(probe, 1, SETTLE_MS);
+    expect(again.granted).toBe(true);
+    expect(reservePolicy(again.state, 1, SETTLE_MS).granted).toBe(false);
+    const unreported = answeredWithoutCount(again.state);
+    expect(reservePolicy(unreported, 100, SETTLE_MS).granted).toBe(true);
+    // A count seen once is paced from then on: a later answer without it is a lost header.
+    expect(answeredWithoutCount(observePolicy(undefined, 9, 0)).unreported).toBeUndefined();
   });
 
   it('waits for the window to roll over instead of sending into a count Azure would refuse', () => {
