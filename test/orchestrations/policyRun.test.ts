@@ -7,6 +7,7 @@ import { policyRestorePointName, policyRunInstanceId, vmSetBackupInstanceId } fr
 import type { Outcome } from '../../lib/tables/outcomeStore';
 import type { RunRecord } from '../../lib/tables/runStore';
 import {
+  activeInstances,
   DEMO_VMS,
   DEV,
   drainRequestLog,
@@ -94,7 +95,6 @@ describe('a simulated day (24 h of clock) of hourly silver and 4-hourly gold cyc
   let outcomes: Outcome[] = [];
   let policyRuns: RunRecord[] = [];
   let points: ListedPoint[] = [];
-  let dayWallMs = 0;
 
   const outcomesOf = (vm: string, policy: string): Outcome[] =>
     outcomes.filter((o) => o.vmId.toLowerCase() === DEMO_VMS[vm]?.toLowerCase() && o.policy === policy);
@@ -102,7 +102,6 @@ describe('a simulated day (24 h of clock) of hourly silver and 4-hourly gold cyc
     points.filter((p) => p.sourceVmId.toLowerCase() === DEMO_VMS[vm]?.toLowerCase());
 
   beforeAll(async () => {
-    const started = Date.now();
     stack = await startStack({ fleetFile: DEMO_FLEET, start: '2026-03-01T23:30:00Z' });
     const { copies: _notYet, ...gold } = demoPolicy('gold');
     await putPolicy(stack, gold);
@@ -120,17 +119,16 @@ describe('a simulated day (24 h of clock) of hourly silver and 4-hourly gold cyc
     for (const run of policyRuns) outcomes.push(...(await stack.stores.outcomes.listOutcomesForRun(run.runId)));
     outcomes = outcomes.sort((a, b) => (a.startedAt < b.startedAt ? -1 : 1));
     points = [...(await listPoints(stack, PROD)), ...(await listPoints(stack, DEV))];
-    dayWallMs = Date.now() - started;
   }, 300_000);
 
   afterAll(async () => {
     await stack?.stop();
   });
 
-  it('runs the day within 3 minutes of wall time and ends with nothing in flight', () => {
-    expect(dayWallMs).toBeGreaterThan(0);
-    expect(dayWallMs).toBeLessThan(180_000);
+  // How long the day takes in wall time is a benchmark's figure (bench/), not a test's bound.
+  it('runs the whole day and ends it with nothing in flight', async () => {
     expect(stack.clock.now()).toBeGreaterThanOrEqual(DAY_END);
+    expect(await activeInstances(stack)).toEqual([]);
   });
 
   it('runs every slot once: 24 hourly silver runs and 6 gold runs, each started by scheduleTick and Succeeded', () => {
