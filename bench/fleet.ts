@@ -19,6 +19,7 @@
  *   child process of its own and reported apart).
  */
 import { cpus } from 'node:os';
+import { computeOperationOf, operationKind } from '../lib/azure/observations';
 import { ARM_BUCKETS, floorSeconds, type ArmOperationKind } from '../lib/pacing/armBuckets';
 import { policyRunInstanceId } from '../lib/naming';
 import { GENERATED_FLEET_DEFAULTS } from '../local/compute/generatedFleet';
@@ -56,14 +57,6 @@ function simulationFor(mode: Mode): SimulationOverrides {
       : {};
   return { requestLogLimit: REQUEST_LOG_LIMIT, computePolicies };
 }
-
-function kindOf(method: string): ArmOperationKind {
-  if (method === 'GET' || method === 'HEAD') return 'read';
-  return method === 'DELETE' ? 'delete' : 'write';
-}
-
-/** PUT …/restorePointCollections/{c}/restorePoints/{p}: what PutRestorePointSubscriptionMaximum counts. */
-const RESTORE_POINT_PUT = /\/restorePointCollections\/[^/]+\/restorePoints\/[^/]+$/i;
 
 async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
   const stack = await startStack({ start: START, simulation: simulationFor(mode) });
@@ -107,7 +100,7 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
       core.clearRequests();
       if (entries.length >= REQUEST_LOG_LIMIT) console.warn(`fleet: the request log filled up (${entries.length})`);
       for (const entry of entries) {
-        const kind = kindOf(entry.method);
+        const kind = operationKind(entry.method);
         counts[kind]++;
         if (entry.status === 429) {
           throttled++;
@@ -116,7 +109,8 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
           const at = Math.floor((Date.parse(entry.time) - slotMs) / 10_000) * 10;
           throttledAt.set(at, (throttledAt.get(at) ?? 0) + 1);
         }
-        if (entry.method === 'PUT' && RESTORE_POINT_PUT.test(entry.path)) restorePointPuts++;
+        // What PutRestorePointSubscriptionMaximum counts.
+        if (computeOperationOf(entry.method, entry.path) === 'createRestorePoint') restorePointPuts++;
       }
     };
 

@@ -62,11 +62,6 @@ export interface PolicyState {
    * the new window opened with the next grant. Answers to requests sent before then belong to the old one.
    */
   readonly rolledAtMs?: number;
-  /**
-   * Since that roll no answer has come back: the window's start is taken as the roll for now, and as the
-   * first answer's time when it comes (a window opens when the first request arrives, after its grant).
-   */
-  readonly startProvisional?: boolean;
   /** An answer to one of its operations came back without a count: answers do not report this policy. */
   readonly unreported?: boolean;
   readonly spacingMs: number;
@@ -120,7 +115,7 @@ export function observePolicy(
   const count = reset ? remaining : Math.min(remaining, state.remaining);
   let windowStartMs = state.windowStartMs;
   let windowMs = state.windowMs;
-  if (state.startProvisional && !reset) {
+  if (startProvisional(state) && !reset) {
     // The first answer since RPO took the window for over: a count as high as the grants since allow is the
     // fresh window, opened when that request arrived; a lower one shows a window opened earlier, unseen, so a
     // window learned from resets was too long.
@@ -170,6 +165,14 @@ export function observePolicy(
 export function answeredWithoutCount(state: PolicyState | undefined): PolicyState {
   if (state !== undefined && state.limit > 0) return state;
   return { ...(state ?? NOT_SEEN), unreported: true };
+}
+
+/**
+ * Since RPO took the window for over no answer has come back: the window's start is taken as the roll for now,
+ * and as the first answer's time when it comes (a window opens when the first request arrives, after its grant).
+ */
+function startProvisional(state: PolicyState): boolean {
+  return state.rolledAtMs !== undefined && state.observedAtMs <= state.rolledAtMs;
 }
 
 function rollAtOf(state: PolicyState): number | undefined {
@@ -242,7 +245,6 @@ function rollOver(state: PolicyState, nowMs: number): PolicyState {
     remaining: state.limit,
     windowStartMs: nowMs,
     rolledAtMs: nowMs,
-    startProvisional: true,
     spacingMs: MIN_SPACING_MS,
   };
 }
@@ -271,7 +273,7 @@ export function reservePolicy(current: PolicyState | undefined, count: number, n
  * window learned from resets (not from a 429's body: not exact) for over and nothing was answered since.
  */
 function countIsStale(state: PolicyState, nowMs: number): boolean {
-  if (state.startProvisional === true) return state.windowExact !== true;
+  if (startProvisional(state)) return state.windowExact !== true;
   return nowMs - state.observedAtMs >= SETTLE_MS;
 }
 

@@ -90,6 +90,23 @@ function simulate(options: {
   return { throttles, elapsedMs: now - (options.after?.startMs ?? 0), done, state, endMs: now };
 }
 
+/** Policies of 3-40 per 1-20 minutes, answered after 20 ms to 3 s (a cycle of these per request). */
+const LIMITS = fc.integer({ min: 3, max: 40 });
+const WINDOWS = fc.integer({ min: 1, max: 20 }).map((m) => m * 60_000);
+const LATENCIES = fc.array(fc.integer({ min: 20, max: 3_000 }), { minLength: 1, maxLength: 16 });
+
+/** `callers` reservations of one operation each at `nowMs`, before any answer: the state after, and how many went. */
+function askAtOnce(from: PolicyState, callers: number, nowMs: number): { state: PolicyState; granted: number } {
+  let state = from;
+  let granted = 0;
+  for (let i = 0; i < callers; i++) {
+    const r = reservePolicy(state, 1, nowMs);
+    state = r.state;
+    if (r.granted) granted++;
+  }
+  return { state, granted };
+}
+
 describe('pacing against an undocumented Compute policy', () => {
   it('sends at once while the count is high', () => {
     const state = observePolicy(undefined, 149, 0);
@@ -142,12 +159,9 @@ describe('pacing against an undocumented Compute policy', () => {
     let state = observeThrottle(observePolicy(undefined, 1, 1_000), 2_000, 298_000, window);
     expect(reservePolicy(state, 1, 100_000).granted).toBe(false);
     // Two hours on: the whole limit, sent at once down to the low-water mark.
-    let granted = 0;
-    for (let i = 0; i < 10; i++) {
-      const r = reservePolicy(state, 1, 7_200_000);
-      state = r.state;
-      if (r.granted) granted++;
-    }
+    const asked = askAtOnce(state, 10, 7_200_000);
+    const granted = asked.granted;
+    state = asked.state;
     expect(granted).toBeGreaterThanOrEqual(6);
     expect(granted).toBeLessThanOrEqual(9);
     expect(state).toMatchObject({ rolledAtMs: 7_200_000, windowStartMs: 7_200_000 });
@@ -174,14 +188,10 @@ describe('pacing against an undocumented Compute policy', () => {
   });
 
   it('counts operations granted but not yet answered against what is left', () => {
-    let state = observePolicy(undefined, 9, 0);
-    let granted = 0;
     // Ten callers at once: only as many as the count allows above the reserve go before any answer returns.
-    for (let i = 0; i < 10; i++) {
-      const r = reservePolicy(state, 1, 0);
-      state = r.state;
-      if (r.granted) granted++;
-    }
+    const asked = askAtOnce(observePolicy(undefined, 9, 0), 10, 0);
+    const granted = asked.granted;
+    let state = asked.state;
     expect(granted).toBeLessThanOrEqual(8);
     // An answer of the first of them settles one; the others stay counted.
     state = observePolicy(state, 8, 100);
@@ -191,11 +201,11 @@ describe('pacing against an undocumented Compute policy', () => {
   it('meets at most one 429 per policy, whatever the limit, window, concurrency and latency', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 3, max: 40 }),
-        fc.integer({ min: 1, max: 20 }).map((m) => m * 60_000),
+        LIMITS,
+        WINDOWS,
         fc.integer({ min: 1, max: 4 }),
         fc.integer({ min: 1, max: 60 }),
-        fc.array(fc.integer({ min: 20, max: 3_000 }), { minLength: 1, maxLength: 16 }),
+        LATENCIES,
         (limit, windowMs, windows, clients, latencies) => {
           const operations = limit * windows;
           const { throttles, elapsedMs, done } = simulate({
@@ -218,10 +228,10 @@ describe('pacing against an undocumented Compute policy', () => {
   it('meets at most one 429 over two cycles, and none in the later one once a 429 stated the window, whatever the gap', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 3, max: 40 }),
-        fc.integer({ min: 1, max: 20 }).map((m) => m * 60_000),
+        LIMITS,
+        WINDOWS,
         fc.integer({ min: 1, max: 60 }),
-        fc.array(fc.integer({ min: 20, max: 3_000 }), { minLength: 1, maxLength: 16 }),
+        LATENCIES,
         fc.integer({ min: 0, max: 6 * 60 }).map((m) => m * 60_000),
         (limit, windowMs, clients, latencies, gapMs) => {
           const latencyMs = (i: number) => latencies[i % latencies.length] as number;
