@@ -110,9 +110,11 @@ export function applyObservations(
     if (o.bucketRemaining !== undefined) {
       buckets[o.kind] = observeRemaining(buckets[o.kind], ARM_BUCKETS[o.kind], o.bucketRemaining, o.atMs);
     }
+    // The policies this observation answers an operation of (its counts of others answer nothing of theirs).
+    const answers: readonly string[] = o.operation === undefined ? [] : COMPUTE_POLICIES_BY_OPERATION[o.operation];
     for (const [policy, remaining] of Object.entries(o.computePolicies)) {
       if (o.computeThrottle?.policy === policy) continue;
-      compute[policy] = observePolicy(compute[policy], remaining, o.atMs, o.sentAtMs);
+      compute[policy] = observePolicy(compute[policy], remaining, o.atMs, o.sentAtMs, answers.includes(policy));
     }
     if (o.computeThrottle !== undefined) {
       const t = o.computeThrottle;

@@ -25,12 +25,13 @@ export function reserveOf(limit: number): number {
   return limit >= 20 ? 2 : limit >= 8 ? 1 : 0;
 }
 export const MIN_SPACING_MS = 5_000;
+/** Below the low-water mark of a known window, grants are at least this far apart (an orchestrator asks again no sooner). */
+export const MIN_SPREAD_MS = 1_000;
 /**
- * Below the low-water mark of a window not known exactly, the spacing doubles up to this: a count spread over
- * ever longer gaps crawls, and running down to the reserve early costs at most the probe whose 429 states
- * the window.
+ * Below the low-water mark of a window learned from resets (an upper bound only, so spreading over it can
+ * crawl), what is left is spread over the rest of it, but never more than this apart.
  */
-export const MAX_LOW_SPACING_MS = 60_000;
+export const MAX_LOW_SPACING_MS = 10_000;
 /** Azure's Retry-After for Compute throttles goes up to 20 minutes; a blind wait never exceeds it. */
 export const MAX_SPACING_MS = 20 * 60_000;
 /**
@@ -45,14 +46,36 @@ export interface PolicyState {
   readonly limit: number;
   readonly remaining: number;
   readonly observedAtMs: number;
-  /** Operations granted that the last count seen does not reflect yet (in flight, or about to be sent). */
+  /** When `remaining` was first seen (a later answer with the same count leaves it). */
+  readonly lowSeenAtMs?: number;
+  /**
+   * Operations granted that the last count seen does not reflect yet (in flight, or about to be sent): what
+   * the counts going down have not settled, and never more than `owed`.
+   */
   readonly spent: number;
+  /**
+   * Operations granted whose answers have not come back. A count that goes down settles what Azure counted,
+   * but requests that reach a window opened unseen bring higher counts that settle nothing; their answers
+   * still show they are no longer in flight. (Absent in rows written before it: `spent` stands in.)
+   */
+  readonly owed?: number;
   /** When the last operation was granted. */
   readonly lastGrantMs?: number;
-  /** When the current window was seen to begin (a count going up), if ever. */
+  /** When the current window was seen to begin (a count going up), if ever: no earlier than it began. */
   readonly windowStartMs?: number;
-  /** Learned window length: between two observed resets, or from a 429's window. */
+  /**
+   * When the request that showed it was sent: it began no earlier. Between this and the next window's
+   * `windowStartMs` lies at least one whole window (so answers that come back faster than others cannot make
+   * a learned window shorter than the real one).
+   */
+  readonly windowSentMs?: number;
+  /** Learned window length: an upper bound from two observed resets, or exact from a 429's window. */
   readonly windowMs?: number;
+  /**
+   * A lower bound of the window: how long after a window was seen to begin a request was sent that it still
+   * counted (a count going down). Kept across windows: the policy's window does not change.
+   */
+  readonly windowMinMs?: number;
   /** The window came from a 429's body: exact, not re-learned from resets. */
   readonly windowExact?: boolean;
   /** Exhausted: the one probe of this wait may go at this time. */
@@ -62,10 +85,19 @@ export interface PolicyState {
    * the new window opened with the next grant. Answers to requests sent before then belong to the old one.
    */
   readonly rolledAtMs?: number;
+  /** The count last seen of the window before that roll: an answer above it is from a window after it. */
+  readonly remainingAtRoll?: number;
   /** An answer to one of its operations came back without a count: answers do not report this policy. */
   readonly unreported?: boolean;
   readonly spacingMs: number;
   readonly nextAllowedMs: number;
+  /** The gap the last grant set before the next (`nextAllowedMs` − its time). */
+  readonly gapMs?: number;
+  /** The latest time handed to a caller held back within the current window: the end of the line. */
+  readonly lineEndMs?: number;
+  /** Callers sent to the windows after the one that ends at `queuedFromMs` (see holdUntil). */
+  readonly queued?: number;
+  readonly queuedFromMs?: number;
 }
 
 export type PolicyStates = Readonly<Record<string, PolicyState>>;
@@ -90,7 +122,28 @@ export function observePolicy(
   remaining: number,
   atMs: number,
   sentAtMs: number = atMs,
+  answer = true,
 ): PolicyState {
+  const next = foldCount(state, remaining, atMs, sentAtMs);
+  return answer ? answered(state, next, atMs) : next;
+}
+
+/**
+ * One of the policy's own operations was answered (its count may come on another operation's answer too, which
+ * answers nothing of this policy's): one fewer is owed, and no more can be in flight than are owed.
+ */
+function answered(before: PolicyState | undefined, next: PolicyState, atMs: number): PolicyState {
+  // Granted so long ago that every answer is back, or lost (SETTLE_MS); else one fewer.
+  const lastGrantMs = before?.lastGrantMs;
+  const owed = lastGrantMs === undefined || atMs - lastGrantMs >= SETTLE_MS ? 0 : Math.max(0, owedOf(before) - 1);
+  return { ...next, owed, spent: Math.min(next.spent, owed) };
+}
+
+function owedOf(state: PolicyState | undefined): number {
+  return state?.owed ?? state?.spent ?? 0;
+}
+
+function foldCount(state: PolicyState | undefined, remaining: number, atMs: number, sentAtMs: number): PolicyState {
   if (state === undefined || state.limit === 0) {
     return {
       limit: remaining + 1,
@@ -111,23 +164,33 @@ export function observePolicy(
   const rollAtMs = rollAtOf(state);
   // A higher count, or a request sent after the known window ended, is a new window.
   const reset =
-    (remaining > state.remaining && sentAtMs > state.observedAtMs) || (rollAtMs !== undefined && sentAtMs >= rollAtMs);
+    (remaining > state.remaining && sentAtMs > (state.lowSeenAtMs ?? state.observedAtMs)) ||
+    (rollAtMs !== undefined && sentAtMs >= rollAtMs);
   const count = reset ? remaining : Math.min(remaining, state.remaining);
   let windowStartMs = state.windowStartMs;
+  let windowSentMs = state.windowSentMs;
   let windowMs = state.windowMs;
   if (startProvisional(state) && !reset) {
-    // The first answer since RPO took the window for over: a count as high as the grants since allow is the
-    // fresh window, opened when that request arrived; a lower one shows a window opened earlier, unseen, so a
-    // window learned from resets was too long.
+    // The first answer since RPO took the window for over. A count as high as the grants since allow is the
+    // fresh window, opened when that request arrived. One above what the old window had left (and sent after
+    // that was seen) is a window opened before the roll by requests sent before it: it ends before the end
+    // taken from the roll. Anything lower shows that the old window has not ended: the learned window was
+    // wrong, and the roll's time is no window's start.
     if (remaining >= state.limit - state.spent) windowStartMs = atMs;
-    else if (!state.windowExact) windowMs = undefined;
+    else if (remaining <= (state.remainingAtRoll ?? Infinity) && !state.windowExact) {
+      windowMs = undefined;
+      windowStartMs = undefined;
+      windowSentMs = undefined;
+    }
   }
   if (reset) {
     // A window opens at the first call after the last one closed (the emulator's model, and a fixed window's
-    // worst case): resets are seen at least one window apart, so the shortest gap bounds it from above.
-    if (windowStartMs !== undefined && !state.windowExact)
-      windowMs = Math.min(windowMs ?? Infinity, atMs - windowStartMs);
+    // worst case): the window seen before began no earlier than its request was sent, this one no later than
+    // now, so their gap bounds the window from above.
+    const previousMs = windowSentMs ?? windowStartMs;
+    if (previousMs !== undefined && !state.windowExact) windowMs = Math.min(windowMs ?? Infinity, atMs - previousMs);
     windowStartMs = atMs;
+    windowSentMs = sentAtMs;
   } else if (
     !state.windowExact &&
     windowMs !== undefined &&
@@ -138,18 +201,29 @@ export function observePolicy(
     // The window was expected to have rolled over and has not: what was learned is too short.
     windowMs = undefined;
   }
+  const windowMinMs =
+    !reset && count < state.remaining && windowStartMs !== undefined && sentAtMs > windowStartMs
+      ? Math.max(state.windowMinMs ?? 0, sentAtMs - windowStartMs)
+      : state.windowMinMs;
   const settled = state.lastGrantMs === undefined || atMs - state.lastGrantMs >= SETTLE_MS;
-  // What Azure counted since the last count seen is no longer in flight (an older answer settles nothing).
-  const spent = settled ? 0 : Math.max(0, state.spent - (reset ? 1 : state.remaining - count));
+  // What Azure counted since the last count seen is no longer in flight (an older answer settles nothing):
+  // the drop of the count, or in a new window all it counted so far (the answers of its first requests may
+  // still be on their way, and they will settle nothing: their counts are higher).
+  const counted = reset ? Math.max(1, limit - remaining) : state.remaining - count;
+  const spent = settled ? 0 : Math.max(0, state.spent - counted);
   const low = count < lowWater(limit);
   return {
     limit,
     remaining: count,
     observedAtMs: atMs,
+    lowSeenAtMs: reset || count < state.remaining ? atMs : (state.lowSeenAtMs ?? state.observedAtMs),
     spent,
     ...(state.lastGrantMs !== undefined ? { lastGrantMs: state.lastGrantMs } : {}),
     ...(!reset && state.rolledAtMs !== undefined ? { rolledAtMs: state.rolledAtMs } : {}),
+    ...(!reset && state.remainingAtRoll !== undefined ? { remainingAtRoll: state.remainingAtRoll } : {}),
     ...(windowStartMs !== undefined ? { windowStartMs } : {}),
+    ...(windowSentMs !== undefined ? { windowSentMs } : {}),
+    ...(windowMinMs !== undefined ? { windowMinMs } : {}),
     ...(windowMs !== undefined ? { windowMs } : {}),
     ...(state.windowExact && windowMs !== undefined ? { windowExact: true } : {}),
     spacingMs: low ? state.spacingMs : MIN_SPACING_MS,
@@ -203,17 +277,30 @@ export function observeThrottle(
     ((state.rolledAtMs !== undefined && sentAtMs < state.rolledAtMs) ||
       (window !== undefined && state.windowStartMs !== undefined && window.endMs <= state.windowStartMs))
   ) {
-    return settleOne(state);
+    return answered(state, settleOne(state), atMs);
   }
   const seen = observePolicy(state, 0, atMs, sentAtMs);
   // Whatever was in flight met the same refusal: nothing is outstanding.
-  const { rolledAtMs: _rolled, ...current } = seen;
-  const base: PolicyState = { ...current, remaining: 0, observedAtMs: Math.max(seen.observedAtMs, atMs), spent: 0 };
+  const { rolledAtMs: _rolled, remainingAtRoll: _left, ...current } = seen;
+  const base: PolicyState = {
+    ...current,
+    remaining: 0,
+    observedAtMs: Math.max(seen.observedAtMs, atMs),
+    spent: 0,
+    owed: 0,
+  };
   const exact = window !== undefined && window.endMs > window.startMs;
   return {
     ...base,
     limit: Math.max(base.limit, window?.allowed ?? 0),
-    ...(exact ? { windowMs: window.endMs - window.startMs, windowStartMs: window.startMs, windowExact: true } : {}),
+    ...(exact
+      ? {
+          windowMs: window.endMs - window.startMs,
+          windowStartMs: window.startMs,
+          windowSentMs: window.startMs,
+          windowExact: true,
+        }
+      : {}),
     nextAllowedMs: Math.max(base.nextAllowedMs, atMs + retryAfterMs),
   };
 }
@@ -243,19 +330,24 @@ function rollOver(state: PolicyState, nowMs: number): PolicyState {
   return {
     ...rest,
     remaining: state.limit,
+    // Nothing in flight is reflected in a count not seen: all that is owed may still land in the new window.
+    spent: owedOf(state),
     windowStartMs: nowMs,
+    windowSentMs: nowMs,
     rolledAtMs: nowMs,
+    remainingAtRoll: state.remaining,
     spacingMs: MIN_SPACING_MS,
   };
 }
 
 /**
- * Whether `count` operations counted by this policy may start now; if not, when to ask again (a wait is
- * never booked ahead: by then more answers have come back, and the question is asked of them).
+ * Whether `count` operations counted by this policy may start now; if not, when to ask again (a grant is
+ * never booked ahead: by then more answers have come back, and the question is asked of them; only the time
+ * of the question is, see holdUntil).
  * - Not seen yet: one operation goes as a probe; the others wait for its count (slow start).
  * - Plenty left: now.
  * - Below the low-water mark: one after another, spaced so that the rest lasts a learned window (or, not yet
- *   learned, spacing that doubles).
+ *   learned, {@link MIN_SPACING_MS} apart).
  * - At the reserve: after the window is expected to roll over, one probe per wait; never into a count that
  *   Azure would refuse as far as RPO knows.
  */
@@ -285,11 +377,20 @@ function probeOut(state: PolicyState, nowMs: number): boolean {
 }
 
 function decide(state: PolicyState, count: number, nowMs: number): PolicyReservation {
-  const grant = (next: Partial<PolicyState>, base: PolicyState = state): PolicyReservation => ({
-    granted: true,
-    retryAtMs: nowMs,
-    state: { ...base, ...next, spent: state.spent + count, lastGrantMs: nowMs },
-  });
+  const grant = (next: Partial<PolicyState>, base: PolicyState = state): PolicyReservation => {
+    const granted: PolicyState = {
+      ...base,
+      ...next,
+      spent: state.spent + count,
+      owed: owedOf(state) + count,
+      lastGrantMs: nowMs,
+    };
+    return {
+      granted: true,
+      retryAtMs: nowMs,
+      state: { ...granted, gapMs: Math.max(0, granted.nextAllowedMs - nowMs) },
+    };
+  };
   const wait = (atMs: number, next: Partial<PolicyState> = {}): PolicyReservation => ({
     granted: false,
     retryAtMs: Math.max(atMs, nowMs + 1),
@@ -304,7 +405,7 @@ function decide(state: PolicyState, count: number, nowMs: number): PolicyReserva
     if (nowMs - state.lastGrantMs >= SETTLE_MS) return grant({ nextAllowedMs: nowMs + MIN_SPACING_MS });
     return wait(Math.min(state.lastGrantMs + SETTLE_MS, Math.max(state.nextAllowedMs, nowMs + MIN_SPACING_MS)));
   }
-  if (state.nextAllowedMs > nowMs) return wait(state.nextAllowedMs);
+  if (state.nextAllowedMs > nowMs) return holdUntil(state, state.nextAllowedMs, nowMs);
   const available = state.remaining - state.spent;
   const reserve = reserveOf(state.limit);
   // A stale count may describe a window that has closed and reopened unseen (its new count no higher than the
@@ -315,18 +416,17 @@ function decide(state: PolicyState, count: number, nowMs: number): PolicyReserva
   if (available - count >= lowWater(state.limit)) return grant({});
   const rollAtMs = rollAtOf(state);
   if (available - count >= reserve) {
-    // Spread what is left over the rest of a window known exactly; else space out more each time (a window
-    // learned from resets is only an upper bound: spreading over it crawls when it is far too long).
+    // Spread what is left over the rest of the window. One learned from resets is only an upper bound of the
+    // real one (whose end then comes sooner, with a fresh count): spreading over it is safe but crawls when it
+    // is far too long, so no gap there exceeds MAX_LOW_SPACING_MS. No window yet: one every MIN_SPACING_MS,
+    // each answer a look at whether a window has opened (the sooner one is seen, the sooner it is learned).
     const windowLeft = rollAtMs !== undefined && rollAtMs > nowMs ? rollAtMs - nowMs : undefined;
-    const spread =
-      windowLeft !== undefined
-        ? Math.max(MIN_SPACING_MS, Math.ceil(windowLeft / Math.max(1, available - reserve)))
-        : Infinity;
-    const exact = state.windowExact === true && windowLeft !== undefined;
-    return grant({
-      nextAllowedMs: nowMs + (exact ? spread : Math.min(spread, state.spacingMs)) * count,
-      spacingMs: exact ? state.spacingMs : Math.min(MAX_LOW_SPACING_MS, state.spacingMs * 2),
-    });
+    if (windowLeft !== undefined) {
+      const spread = Math.max(MIN_SPREAD_MS, Math.ceil(windowLeft / Math.max(1, available - reserve)));
+      const gap = state.windowExact === true ? spread : Math.min(spread, MAX_LOW_SPACING_MS);
+      return grant({ nextAllowedMs: nowMs + gap * count });
+    }
+    return grant({ nextAllowedMs: nowMs + MIN_SPACING_MS * count });
   }
   // Exhausted as far as RPO knows: one probe when a window known exactly rolls over, or after a growing wait
   // (no later than a learned window's upper bound); its answer shows whether it did (a count going up) or not,
@@ -335,10 +435,44 @@ function decide(state: PolicyState, count: number, nowMs: number): PolicyReserva
     const { probeAtMs: _probed, ...rest } = state;
     return grant({ nextAllowedMs: nowMs + MIN_SPACING_MS }, rest);
   }
-  if (state.probeAtMs !== undefined) return wait(state.probeAtMs);
+  if (state.probeAtMs !== undefined) return holdUntil(state, state.probeAtMs, nowMs);
   const probeAtMs =
     state.windowExact === true && rollAtMs !== undefined
       ? Math.max(rollAtMs, nowMs)
       : Math.max(nowMs, Math.min(rollAtMs ?? Infinity, nowMs + state.spacingMs));
-  return wait(probeAtMs, { probeAtMs, spacingMs: Math.min(MAX_SPACING_MS, state.spacingMs * 2) });
+  return holdUntil({ ...state, probeAtMs, spacingMs: Math.min(MAX_SPACING_MS, state.spacingMs * 2) }, probeAtMs, nowMs);
+}
+
+/**
+ * When a caller that may not go before `earliestMs` asks again. Asked again all at the same instant, all
+ * but one would be held again, each grant costing a question of every waiting VM; booked one by one, the
+ * line would not see a window open. So callers line up one gap apart within the current window, and those
+ * beyond it are sent to the windows after it, each taking as many as it allows, at its start. Only the time
+ * of the next question is booked, never a grant: it is decided on the counts seen by then.
+ */
+function holdUntil(state: PolicyState, earliestMs: number, nowMs: number): PolicyReservation {
+  const wait = (atMs: number, next: Partial<PolicyState>): PolicyReservation => ({
+    granted: false,
+    retryAtMs: Math.max(atMs, nowMs + 1),
+    state: { ...state, ...next },
+  });
+  const gap = Math.min(MAX_LOW_SPACING_MS, Math.max(MIN_SPREAD_MS, state.gapMs ?? MIN_SPACING_MS));
+  const rollAtMs = rollAtOf(state);
+  const windowEndMs = rollAtMs !== undefined && rollAtMs > nowMs ? rollAtMs : undefined;
+  // Without a window learned, the next grant is the one whose answer may show a window opening: the others
+  // ask again once it is likely back.
+  const lineEndMs = windowEndMs ?? earliestMs + MIN_SPACING_MS;
+  const slot = Math.max(earliestMs, (state.lineEndMs ?? -Infinity) + gap);
+  if (slot < lineEndMs) return wait(slot, { lineEndMs: slot });
+  if (windowEndMs === undefined || state.windowMs === undefined) return wait(lineEndMs, {});
+  const perWindow = Math.max(1, state.limit - reserveOf(state.limit));
+  // Counted afresh for each window end: those sent beyond an earlier one come back at times of their own.
+  const queued = state.queuedFromMs === windowEndMs ? (state.queued ?? 0) : 0;
+  // A window learned from resets is only an upper bound: booked that far ahead, callers would come back late
+  // once it turns out shorter. Its lower bound books them no later than their window.
+  const stepMs = state.windowExact === true ? state.windowMs : Math.min(state.windowMs, state.windowMinMs ?? 0);
+  return wait(windowEndMs + Math.floor(queued / perWindow) * stepMs, {
+    queued: queued + 1,
+    queuedFromMs: windowEndMs,
+  });
 }
