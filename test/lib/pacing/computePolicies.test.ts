@@ -42,7 +42,10 @@ function simulate(options: {
   let done = 0;
   let started = 0;
   let now = options.after?.startMs ?? 0;
+  let asks = 0;
+  let shortestWindowMs = Infinity;
   const attempt = (): void => {
+    asks++;
     const r = reservePolicy(state, 1, now);
     state = r.state;
     if (!r.granted) {
@@ -71,6 +74,8 @@ function simulate(options: {
       const remaining = limit - count;
       at(now + latency(i + 1), () => {
         state = options.reported !== false ? observePolicy(state, remaining, now, sentAt) : answeredWithoutCount(state);
+        if (state.windowMs !== undefined && state.windowExact !== true)
+          shortestWindowMs = Math.min(shortestWindowMs, state.windowMs);
         done++;
         if (started < operations) {
           started++;
@@ -87,7 +92,8 @@ function simulate(options: {
     now = Math.max(now, next.at);
     next.run();
   }
-  return { throttles, elapsedMs: now - (options.after?.startMs ?? 0), done, state, endMs: now };
+  const elapsedMs = now - (options.after?.startMs ?? 0);
+  return { throttles, elapsedMs, done, state, endMs: now, asks, shortestWindowMs };
 }
 
 /** Policies of 3-40 per 1-20 minutes, answered after 20 ms to 3 s (a cycle of these per request). */
@@ -252,6 +258,75 @@ describe('pacing against an undocumented Compute policy', () => {
       ),
       { numRuns: 150 },
     );
+  });
+
+  it('never learns a window shorter than the real one, however fast or slow each answer comes back', () => {
+    fc.assert(
+      fc.property(
+        LIMITS,
+        WINDOWS,
+        fc.integer({ min: 1, max: 60 }),
+        LATENCIES,
+        (limit, windowMs, clients, latencies) => {
+          const { shortestWindowMs } = simulate({
+            limit,
+            windowMs,
+            operations: limit * 4,
+            clients,
+            latencyMs: (i) => latencies[i % latencies.length] as number,
+          });
+          expect(shortestWindowMs).toBeGreaterThanOrEqual(windowMs);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('takes a count that rose again for the same window when its request was sent before the low count was first seen', () => {
+    let state = observePolicy(undefined, 20, 0);
+    state = observePolicy(state, 12, 1_000, 500);
+    // The same 12 again, later: the low count dates from 1 s, not from this answer.
+    state = observePolicy(state, 12, 3_000, 2_000);
+    // Sent at 1.5 s, after the 12 was first seen: the count went up, a new window.
+    expect(observePolicy(state, 18, 4_000, 1_500)).toMatchObject({ remaining: 18, windowStartMs: 4_000 });
+    // Sent at 0.8 s, before it: an older answer, the count stays.
+    expect(observePolicy(state, 18, 4_000, 800)).toMatchObject({ remaining: 12 });
+  });
+
+  it('lines up callers it holds back one gap apart instead of sending them all back at the same instant', () => {
+    // A window of a minute learned from a 429, 12 of 30 left, half a minute in.
+    const window = { startMs: 0, endMs: 60_000, allowed: 30 };
+    let state = observeThrottle(undefined, 1_000, 59_000, window);
+    state = observePolicy(state, 12, 70_000, 69_000);
+    const times: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const r = reservePolicy(state, 1, 70_000);
+      state = r.state;
+      if (!r.granted) times.push(r.retryAtMs);
+    }
+    expect(times.length).toBeGreaterThan(0);
+    // Within the window each comes back at a time of its own; beyond it, no more at once than a window allows.
+    const byTime = new Map<number, number>();
+    for (const t of times) byTime.set(t, (byTime.get(t) ?? 0) + 1);
+    for (const [t, n] of byTime) expect(n).toBeLessThanOrEqual(t < 120_000 ? 1 : 30);
+  });
+
+  it('keeps a cycle of 1,000 operations at 150 a minute within a tenth of the floor plus a minute, asking fewer than 20 times each', () => {
+    for (const clients of [256, 1_000]) {
+      const r = simulate({
+        limit: 150,
+        windowMs: 60_000,
+        operations: 1_000,
+        clients,
+        latencyMs: (i) => 200 + ((i * 7_919) % 3_000),
+      });
+      // Six full windows must pass before the seventh holds the last of them.
+      const floorMs = 6 * 60_000;
+      expect({ throttles: r.throttles, done: r.done }).toEqual({ throttles: 0, done: 1_000 });
+      expect(r.elapsedMs).toBeLessThanOrEqual(1.1 * floorMs + 60_000);
+      // Each held caller asks again at a time of its own, not all at once (that cost ~50 questions each).
+      expect(r.asks / r.done).toBeLessThan(20);
+    }
   });
 
   it('finishes a burst of three windows close to the floor of the limit', () => {
