@@ -11,10 +11,10 @@ import {
   COMPUTE_POLICIES_BY_OPERATION,
   observePolicy,
   observeThrottle,
-  reservePolicy,
   type ComputeOperation,
   type PolicyStates,
 } from '../pacing/computePolicies';
+import { reservePolicy } from '../pacing/computePolicyReservation';
 import { STATE_PARTITIONS, type StateStore } from '../tables/stateStore';
 import type { ArmObservation } from './observations';
 

@@ -4,10 +4,10 @@ import {
   answeredWithoutCount,
   observePolicy,
   observeThrottle,
-  reservePolicy,
   SETTLE_MS,
   type PolicyState,
 } from '../../../lib/pacing/computePolicies';
+import { reservePolicy } from '../../../lib/pacing/computePolicyReservation';
 
 /**
  * A Compute policy as the emulator enforces it: `limit` requests per fixed window that opens at the first
