@@ -215,8 +215,13 @@ interface Pending {
   observations: ArmObservation[];
 }
 const pendingBySubscription = new WeakMap<StateStore, Map<string, Pending>>();
-/** A process keeps at most this many unwritten observations per subscription (the newest are kept). */
-const MAX_PENDING = 500;
+/** This many unwritten observations are written without waiting for the flush interval. */
+const FLUSH_AT_PENDING = 250;
+/**
+ * A process keeps at most this many unwritten observations per subscription while writing the row fails (the
+ * newest are kept; what the dropped ones owed is forgotten after SETTLE_MS, lib/pacing/owedGrants).
+ */
+const MAX_PENDING = 5_000;
 
 /**
  * Writes what units of work observed, when it matters: a throttle or a Compute count below 20 at once, else
@@ -246,7 +251,8 @@ export async function recordObservations(
   const urgent = observations.some(
     (o) => o.status === 429 || Object.values(o.computePolicies).some((remaining) => remaining < 20),
   );
-  if (!urgent && nowMs - pending.lastFlushMs < OBSERVATION_FLUSH_MS) return;
+  if (!urgent && pending.observations.length < FLUSH_AT_PENDING && nowMs - pending.lastFlushMs < OBSERVATION_FLUSH_MS)
+    return;
   pending.lastFlushMs = nowMs;
   const batch = pending.observations.splice(0).sort((x, y) => x.atMs - y.atMs);
   try {

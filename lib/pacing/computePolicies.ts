@@ -4,6 +4,7 @@
  * documented (shared/docs/azure-api.md §6), so RPO learns them from what responses carry and slows down before a
  * count reaches zero: docs/pacing.md, "Compute policies". Pure: time is passed in.
  */
+import { addOwed, liveOwed, payOwed, SETTLE_MS, totalOwed, type OwedGrants } from './owedGrants';
 
 /** The Compute operations RPO paces, and the subscription-wide policies recorded on each (azure-api.md §6). */
 export const COMPUTE_POLICIES_BY_OPERATION = Object.freeze({
@@ -34,12 +35,7 @@ export const MIN_SPREAD_MS = 1_000;
 export const MAX_LOW_SPACING_MS = 10_000;
 /** Azure's Retry-After for Compute throttles goes up to 20 minutes; a blind wait never exceeds it. */
 export const MAX_SPACING_MS = 20 * 60_000;
-/**
- * How long an answer can take to come back: an operation granted longer ago than this has been answered, so
- * a count seen later reflects it; and a policy whose first operation brought no count by then is not
- * reported on these answers (it is not paced).
- */
-export const SETTLE_MS = 60_000;
+export { SETTLE_MS };
 
 export interface PolicyState {
   /** The largest `remaining + 1` ever seen: a lower bound of the policy's limit. 0: not seen yet (probing). */
@@ -54,21 +50,30 @@ export interface PolicyState {
    */
   readonly spent: number;
   /**
-   * Operations granted whose answers have not come back. A count that goes down settles what Azure counted,
-   * but requests that reach a window opened unseen bring higher counts that settle nothing; their answers
-   * still show they are no longer in flight. (Absent in rows written before it: `spent` stands in.)
+   * Operations granted whose answers have not come back, by when they were granted (lib/pacing/owedGrants:
+   * owed no longer after SETTLE_MS). A count that goes down settles what Azure counted, but requests that
+   * reach a window opened unseen bring higher counts that settle nothing; their answers still show they are
+   * no longer in flight. (Absent in rows written before it: `spent` stands in.)
    */
-  readonly owed?: number;
+  readonly owedGrants?: OwedGrants;
   /** When the last operation was granted. */
   readonly lastGrantMs?: number;
   /** When the current window was seen to begin (a count going up), if ever: no earlier than it began. */
   readonly windowStartMs?: number;
   /**
-   * When the request that showed it was sent: it began no earlier. Between this and the next window's
-   * `windowStartMs` lies at least one whole window (so answers that come back faster than others cannot make
-   * a learned window shorter than the real one).
+   * A lower bound of when the current window began: the latest send time of a request counted in the window
+   * before (`lastSentMs` then). Requests reach Azure in the order they are sent (one client, one connection
+   * pool), so the window after the one a request was counted in begins after it was sent, however fast or
+   * slow each answer comes back. From it to when the next window is seen lies at least one whole window.
+   * (The send time of the request that showed the window is no bound: an earlier one, answered later, may
+   * have opened it.)
    */
   readonly windowSentMs?: number;
+  /**
+   * The latest send time of a request whose count went down in the current window: the next window begins
+   * after it. Only a count going down: one as low as before may come from the next window already.
+   */
+  readonly lastSentMs?: number;
   /** Learned window length: an upper bound from two observed resets, or exact from a 429's window. */
   readonly windowMs?: number;
   /**
@@ -133,14 +138,24 @@ export function observePolicy(
  * answers nothing of this policy's): one fewer is owed, and no more can be in flight than are owed.
  */
 function answered(before: PolicyState | undefined, next: PolicyState, atMs: number): PolicyState {
-  // Granted so long ago that every answer is back, or lost (SETTLE_MS); else one fewer.
-  const lastGrantMs = before?.lastGrantMs;
-  const owed = lastGrantMs === undefined || atMs - lastGrantMs >= SETTLE_MS ? 0 : Math.max(0, owedOf(before) - 1);
-  return { ...next, owed, spent: Math.min(next.spent, owed) };
+  const owedGrants = payOwed(owedGrantsOf(before, atMs), atMs);
+  return { ...next, owedGrants, spent: Math.min(next.spent, totalOwed(owedGrants, atMs)) };
 }
 
-export function owedOf(state: PolicyState | undefined): number {
-  return state?.owed ?? state?.spent ?? 0;
+/** What is owed at `nowMs` (a row written before owedGrants: what is spent, granted at the last grant). */
+export function owedGrantsOf(state: PolicyState | undefined, nowMs: number): OwedGrants {
+  if (state === undefined) return [];
+  if (state.owedGrants !== undefined) return liveOwed(state.owedGrants, nowMs);
+  return state.lastGrantMs === undefined ? [] : addOwed([], state.spent, state.lastGrantMs);
+}
+
+export function owedOf(state: PolicyState | undefined, nowMs: number): number {
+  return totalOwed(owedGrantsOf(state, nowMs), nowMs);
+}
+
+/** `count` operations granted at `nowMs`. */
+export function owe(state: PolicyState, count: number, nowMs: number): OwedGrants {
+  return addOwed(owedGrantsOf(state, nowMs), count, nowMs);
 }
 
 function foldCount(state: PolicyState | undefined, remaining: number, atMs: number, sentAtMs: number): PolicyState {
@@ -149,6 +164,7 @@ function foldCount(state: PolicyState | undefined, remaining: number, atMs: numb
       limit: remaining + 1,
       remaining,
       observedAtMs: atMs,
+      lastSentMs: sentAtMs,
       spent: Math.max(0, (state?.spent ?? 0) - 1),
       ...(state?.lastGrantMs !== undefined ? { lastGrantMs: state.lastGrantMs } : {}),
       spacingMs: MIN_SPACING_MS,
@@ -185,12 +201,12 @@ function foldCount(state: PolicyState | undefined, remaining: number, atMs: numb
   }
   if (reset) {
     // A window opens at the first call after the last one closed (the emulator's model, and a fixed window's
-    // worst case): the window seen before began no earlier than its request was sent, this one no later than
-    // now, so their gap bounds the window from above.
-    const previousMs = windowSentMs ?? windowStartMs;
-    if (previousMs !== undefined && !state.windowExact) windowMs = Math.min(windowMs ?? Infinity, atMs - previousMs);
+    // worst case): the window seen before began after `windowSentMs`, this one no later than now, so their gap
+    // bounds the window from above.
+    if (windowSentMs !== undefined && !state.windowExact)
+      windowMs = Math.min(windowMs ?? Infinity, atMs - windowSentMs);
     windowStartMs = atMs;
-    windowSentMs = sentAtMs;
+    windowSentMs = state.lastSentMs;
   } else if (
     !state.windowExact &&
     windowMs !== undefined &&
@@ -212,6 +228,8 @@ function foldCount(state: PolicyState | undefined, remaining: number, atMs: numb
   const counted = reset ? Math.max(1, limit - remaining) : state.remaining - count;
   const spent = settled ? 0 : Math.max(0, state.spent - counted);
   const low = count < lowWater(limit);
+  const lastSentMs =
+    reset || count < state.remaining ? Math.max(state.lastSentMs ?? -Infinity, sentAtMs) : state.lastSentMs;
   return {
     limit,
     remaining: count,
@@ -223,6 +241,7 @@ function foldCount(state: PolicyState | undefined, remaining: number, atMs: numb
     ...(!reset && state.remainingAtRoll !== undefined ? { remainingAtRoll: state.remainingAtRoll } : {}),
     ...(windowStartMs !== undefined ? { windowStartMs } : {}),
     ...(windowSentMs !== undefined ? { windowSentMs } : {}),
+    ...(lastSentMs !== undefined ? { lastSentMs } : {}),
     ...(windowMinMs !== undefined ? { windowMinMs } : {}),
     ...(windowMs !== undefined ? { windowMs } : {}),
     ...(state.windowExact && windowMs !== undefined ? { windowExact: true } : {}),
@@ -287,7 +306,7 @@ export function observeThrottle(
     remaining: 0,
     observedAtMs: Math.max(seen.observedAtMs, atMs),
     spent: 0,
-    owed: 0,
+    owedGrants: [],
   };
   const exact = window !== undefined && window.endMs > window.startMs;
   return {

@@ -5,6 +5,7 @@ import {
   MIN_SPACING_MS,
   MIN_SPREAD_MS,
   NOT_SEEN,
+  owe,
   owedOf,
   reserveOf,
   rollAtOf,
@@ -39,9 +40,10 @@ function rollOver(state: PolicyState, nowMs: number): PolicyState {
     ...rest,
     remaining: state.limit,
     // Nothing in flight is reflected in a count not seen: all that is owed may still land in the new window.
-    spent: owedOf(state),
+    spent: owedOf(state, nowMs),
     windowStartMs: nowMs,
-    windowSentMs: nowMs,
+    // A request sent before the roll may have opened the new window: it began after the old one's last count.
+    ...(state.lastSentMs !== undefined ? { windowSentMs: state.lastSentMs } : {}),
     rolledAtMs: nowMs,
     remainingAtRoll: state.remaining,
     spacingMs: MIN_SPACING_MS,
@@ -60,12 +62,18 @@ function rollOver(state: PolicyState, nowMs: number): PolicyState {
  *   Azure would refuse as far as RPO knows.
  */
 export function reservePolicy(current: PolicyState | undefined, count: number, nowMs: number): PolicyReservation {
-  const state = current ?? NOT_SEEN;
+  const state = unleak(current ?? NOT_SEEN, nowMs);
   const rolled = rollOver(state, nowMs);
   if (rolled === state) return decide(state, count, nowMs);
   // The new window opens with a request sent, not with a question asked: a held-back request changes nothing.
   const reservation = decide(rolled, count, nowMs);
   return reservation.granted ? reservation : { granted: false, retryAtMs: reservation.retryAtMs, state };
+}
+
+/** No more can be in flight than is owed: grants owed no longer (SETTLE_MS) are no longer spent either. */
+function unleak(state: PolicyState, nowMs: number): PolicyState {
+  const owed = owedOf(state, nowMs);
+  return state.spent > owed ? { ...state, spent: owed } : state;
 }
 
 /**
@@ -90,7 +98,7 @@ function decide(state: PolicyState, count: number, nowMs: number): PolicyReserva
       ...base,
       ...next,
       spent: state.spent + count,
-      owed: owedOf(state) + count,
+      owedGrants: owe(state, count, nowMs),
       lastGrantMs: nowMs,
     };
     return {
