@@ -25,7 +25,10 @@ import { policyRunInstanceId } from '../lib/naming';
 import { GENERATED_FLEET_DEFAULTS } from '../local/compute/generatedFleet';
 import { DEFAULT_COMPUTE_POLICIES } from '../local/compute/computePolicies';
 import type { ComputePolicyOverrides, SimulationOverrides } from '../local/compute/server';
-import { startStack } from '../local/stack';
+import { startStack, type Stack } from '../local/stack';
+import type { SubscriptionPacing } from '../lib/azure/pacer';
+import { owedOf } from '../lib/pacing/computePolicies';
+import { STATE_PARTITIONS } from '../lib/tables/stateStore';
 import { StackActivity } from './fleet/idle';
 import { ENFORCED, type CycleResult, type Mode } from './fleet/model';
 import { report, summarize } from './fleet/report';
@@ -46,6 +49,22 @@ const CYCLE_LIMIT_MS = 3 * 3_600_000;
 const IDLE_PATIENCE_MS = 30_000;
 
 /** PutRestorePointSubscriptionMaximum as the emulator has it in this mode: its default (reported), or enforced. */
+/** RPO_BENCH_TRACE=1: with each progress line, what the subscription's pacing row holds (to see what paces). */
+const TRACE = process.env.RPO_BENCH_TRACE === '1';
+
+async function tracePacing(stack: Stack): Promise<void> {
+  const row = await stack.stores.state.read<SubscriptionPacing>(STATE_PARTITIONS.subscription, SUBSCRIPTION);
+  const now = stack.clock.now();
+  for (const [policy, p] of Object.entries(row?.compute ?? {})) {
+    const at = (ms: number | undefined) => (ms === undefined ? '-' : `${((ms - now) / 1000).toFixed(0)}s`);
+    console.log(
+      `    ${policy}: limit ${p.limit} remaining ${p.remaining} spent ${p.spent} owed ${owedOf(p, now)} seen ${at(p.observedAtMs)} ` +
+        `window ${p.windowMs ?? '-'}${p.windowExact === true ? ' exact' : ''} from ${at(p.windowStartMs)} next ${at(p.nextAllowedMs)} probe ${at(p.probeAtMs)} ` +
+        `line ${at(p.lineEndMs)} queued ${p.queued ?? 0}`,
+    );
+  }
+}
+
 function policyOf(mode: Mode): { limit: number; windowMs: number } {
   return mode === 'compute' ? ENFORCED : DEFAULT_COMPUTE_POLICIES[ENFORCED.policy];
 }
@@ -142,12 +161,13 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
       }
       await stack.clock.advance(STEP_MS);
       steps++;
-      if (steps % 300 === 0) {
+      if (steps % (TRACE ? 30 : 300) === 0) {
         const done = [...core.store.restorePoints.values()].filter((p) => p.createdMs >= slotMs).length;
         console.log(
           `  … ${vms} VMs (${mode}): ${(stack.clock.now() - slotMs) / 1000} s virtual, ${((performance.now() - wallStarted) / 1000).toFixed(0)} s wall, ` +
             `${done} restore points, ${throttled} 429s, ${forcedSteps} forced steps, RSS ${(process.memoryUsage.rss() / 1048576).toFixed(0)} MB`,
         );
+        if (TRACE) await tracePacing(stack);
       }
     }
     const wallSeconds = (performance.now() - wallStarted) / 1000;

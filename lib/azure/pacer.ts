@@ -120,10 +120,12 @@ export function applyObservations(
       const t = o.computeThrottle;
       compute[t.policy] = observeThrottle(compute[t.policy], o.atMs, t.retryAfterMs, t.window, o.sentAtMs);
     }
-    // A successful answer to a paced operation without one of its policies' counts: that policy is not reported.
-    if (o.operation !== undefined && o.status >= 200 && o.status < 300) {
+    // An answer to a paced operation without one of its policies' counts (a successful one, before any count
+    // was seen: that policy is not reported). A 5xx may not have reached Compute: only what it owed is paid.
+    if (o.operation !== undefined) {
       for (const policy of COMPUTE_POLICIES_BY_OPERATION[o.operation]) {
-        if (!(policy in o.computePolicies)) compute[policy] = answeredWithoutCount(compute[policy]);
+        if (!(policy in o.computePolicies) && o.computeThrottle?.policy !== policy)
+          compute[policy] = answeredWithoutCount(compute[policy], o.atMs, o.status >= 200 && o.status < 300);
       }
     }
   }

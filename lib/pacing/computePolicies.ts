@@ -252,12 +252,14 @@ function foldCount(state: PolicyState | undefined, remaining: number, atMs: numb
 }
 
 /**
- * An answer to one of the policy's operations came back without its count: answers do not report this
- * policy, so it is not paced (once a count has been seen, a missing one is a lost header, not a change).
+ * An answer to one of the policy's operations came back without its count. Once a count has been seen, a
+ * missing one is a lost header (or an answer Azure does not count on, e.g. a 404): not a change, yet the
+ * answer is no longer in flight. Before, a successful answer without it shows that answers do not report
+ * this policy: it is not paced.
  */
-export function answeredWithoutCount(state: PolicyState | undefined): PolicyState {
-  if (state !== undefined && state.limit > 0) return state;
-  return { ...(state ?? NOT_SEEN), unreported: true };
+export function answeredWithoutCount(state: PolicyState | undefined, atMs: number, success = true): PolicyState {
+  if (state !== undefined && state.limit > 0) return answered(state, state, atMs);
+  return success ? { ...(state ?? NOT_SEEN), unreported: true } : (state ?? NOT_SEEN);
 }
 
 /**

@@ -78,7 +78,8 @@ function simulate(options: {
       count++;
       const remaining = limit - count;
       at(now + latency(i + 1), () => {
-        state = options.reported !== false ? observePolicy(state, remaining, now, sentAt) : answeredWithoutCount(state);
+        state =
+          options.reported !== false ? observePolicy(state, remaining, now, sentAt) : answeredWithoutCount(state, now);
         if (state.windowMs !== undefined && state.windowExact !== true)
           shortestWindowMs = Math.min(shortestWindowMs, state.windowMs);
         done++;
@@ -140,10 +141,18 @@ describe('pacing against an undocumented Compute policy', () => {
     const again = reservePolicy(probe, 1, SETTLE_MS);
     expect(again.granted).toBe(true);
     expect(reservePolicy(again.state, 1, SETTLE_MS).granted).toBe(false);
-    const unreported = answeredWithoutCount(again.state);
+    const unreported = answeredWithoutCount(again.state, SETTLE_MS + 100);
     expect(reservePolicy(unreported, 100, SETTLE_MS).granted).toBe(true);
     // A count seen once is paced from then on: a later answer without it is a lost header.
-    expect(answeredWithoutCount(observePolicy(undefined, 9, 0)).unreported).toBeUndefined();
+    expect(answeredWithoutCount(observePolicy(undefined, 9, 0), 100).unreported).toBeUndefined();
+  });
+
+  it('takes an answer that came back without its count as no longer in flight', () => {
+    // Collection GETs answered 404 carry no count: they are back all the same.
+    let state = askAtOnce(observePolicy(undefined, 29, 0), 20, 1_000).state;
+    for (let i = 0; i < 20; i++) state = answeredWithoutCount(state, 2_000, false);
+    expect(state.spent).toBe(0);
+    expect(reservePolicy(state, 20, 3_000).granted).toBe(true);
   });
 
   it('waits for the window to roll over instead of sending into a count Azure would refuse', () => {
