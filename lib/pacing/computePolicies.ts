@@ -90,6 +90,12 @@ export interface PolicyState {
    * the new window opened with the next grant. Answers to requests sent before then belong to the old one.
    */
   readonly rolledAtMs?: number;
+  /**
+   * An answer to a request sent since the roll has come back. Not read from the times alone: an answer in
+   * the same millisecond as the roll (a manual clock's step, or a coarse one) would leave the start of the
+   * window provisional and the count stale, and hold every caller for a minute.
+   */
+  readonly rollAnswered?: boolean;
   /** The count last seen of the window before that roll: an answer above it is from a window after it. */
   readonly remainingAtRoll?: number;
   /** An answer to one of its operations came back without a count: answers do not report this policy. */
@@ -237,7 +243,7 @@ function foldCount(state: PolicyState | undefined, remaining: number, atMs: numb
     lowSeenAtMs: reset || count < state.remaining ? atMs : (state.lowSeenAtMs ?? state.observedAtMs),
     spent,
     ...(state.lastGrantMs !== undefined ? { lastGrantMs: state.lastGrantMs } : {}),
-    ...(!reset && state.rolledAtMs !== undefined ? { rolledAtMs: state.rolledAtMs } : {}),
+    ...(!reset && state.rolledAtMs !== undefined ? { rolledAtMs: state.rolledAtMs, rollAnswered: true } : {}),
     ...(!reset && state.remainingAtRoll !== undefined ? { remainingAtRoll: state.remainingAtRoll } : {}),
     ...(windowStartMs !== undefined ? { windowStartMs } : {}),
     ...(windowSentMs !== undefined ? { windowSentMs } : {}),
@@ -267,7 +273,7 @@ export function answeredWithoutCount(state: PolicyState | undefined, atMs: numbe
  * and as the first answer's time when it comes (a window opens when the first request arrives, after its grant).
  */
 export function startProvisional(state: PolicyState): boolean {
-  return state.rolledAtMs !== undefined && state.observedAtMs <= state.rolledAtMs;
+  return state.rolledAtMs !== undefined && state.rollAnswered !== true && state.observedAtMs <= state.rolledAtMs;
 }
 
 export function rollAtOf(state: PolicyState): number | undefined {
@@ -302,7 +308,7 @@ export function observeThrottle(
   }
   const seen = observePolicy(state, 0, atMs, sentAtMs);
   // Whatever was in flight met the same refusal: nothing is outstanding.
-  const { rolledAtMs: _rolled, remainingAtRoll: _left, ...current } = seen;
+  const { rolledAtMs: _rolled, remainingAtRoll: _left, rollAnswered: _answered, ...current } = seen;
   const base: PolicyState = {
     ...current,
     remaining: 0,

@@ -35,7 +35,7 @@ export interface PolicyReservation {
 function rollOver(state: PolicyState, nowMs: number): PolicyState {
   const rollAtMs = rollAtOf(state);
   if (state.limit === 0 || rollAtMs === undefined || nowMs < rollAtMs) return state;
-  const { probeAtMs: _probe, ...rest } = state;
+  const { probeAtMs: _probe, rollAnswered: _answered, ...rest } = state;
   return {
     ...rest,
     remaining: state.limit,

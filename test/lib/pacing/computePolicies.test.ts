@@ -147,6 +147,22 @@ describe('pacing against an undocumented Compute policy', () => {
     expect(answeredWithoutCount(observePolicy(undefined, 9, 0), 100).unreported).toBeUndefined();
   });
 
+  it('goes on at once after the first answer of a window it took for over, even one of the same millisecond', () => {
+    // A window learned from resets (an upper bound, 93 s), ending at 215 s.
+    let state = observePolicy(undefined, 29, 0, 0);
+    state = observePolicy(state, 20, 30_000, 29_000);
+    state = observePolicy(state, 29, 61_000, 60_500);
+    state = observePolicy(state, 20, 90_000, 89_000);
+    state = observePolicy(state, 29, 122_000, 121_500);
+    expect(state.windowMs).toBe(93_000);
+    // Taken for over at 215 s: one request goes first, and its answer comes back within the same millisecond
+    // (a manual clock's step).
+    const probe = reservePolicy(state, 1, 215_000);
+    expect(probe.granted).toBe(true);
+    const answered = observePolicy(probe.state, 29, 215_000, 215_000);
+    expect(reservePolicy(answered, 1, 216_000).granted).toBe(true);
+  });
+
   it('takes an answer that came back without its count as no longer in flight', () => {
     // Collection GETs answered 404 carry no count: they are back all the same.
     let state = askAtOnce(observePolicy(undefined, 29, 0), 20, 1_000).state;
