@@ -125,7 +125,12 @@ export function applyObservations(
     if (o.operation !== undefined) {
       for (const policy of COMPUTE_POLICIES_BY_OPERATION[o.operation]) {
         if (!(policy in o.computePolicies) && o.computeThrottle?.policy !== policy)
-          compute[policy] = answeredWithoutCount(compute[policy], o.atMs, o.status >= 200 && o.status < 300);
+          compute[policy] = answeredWithoutCount(
+            compute[policy],
+            o.atMs,
+            o.status >= 200 && o.status < 300,
+            o.sentAtMs,
+          );
       }
     }
   }

@@ -58,6 +58,8 @@ export interface PolicyState {
   readonly owedGrants?: OwedGrants;
   /** When the last operation was granted. */
   readonly lastGrantMs?: number;
+  /** An answer to a request sent no earlier than the last grant has come back. */
+  readonly lastGrantAnswered?: boolean;
   /** When the current window was seen to begin (a count going up), if ever: no earlier than it began. */
   readonly windowStartMs?: number;
   /**
@@ -136,16 +138,24 @@ export function observePolicy(
   answer = true,
 ): PolicyState {
   const next = foldCount(state, remaining, atMs, sentAtMs);
-  return answer ? answered(state, next, atMs) : next;
+  return answer ? answered(state, next, atMs, sentAtMs) : next;
 }
 
 /**
  * One of the policy's own operations was answered (its count may come on another operation's answer too, which
  * answers nothing of this policy's): one fewer is owed, and no more can be in flight than are owed.
  */
-function answered(before: PolicyState | undefined, next: PolicyState, atMs: number): PolicyState {
+function answered(before: PolicyState | undefined, next: PolicyState, atMs: number, sentAtMs: number): PolicyState {
   const owedGrants = payOwed(owedGrantsOf(before, atMs), atMs);
-  return { ...next, owedGrants, spent: Math.min(next.spent, totalOwed(owedGrants, atMs)) };
+  // Sent no earlier than the last grant: that grant's answer (told apart from the time of the last count,
+  // which a manual clock's step, or a coarse one, makes equal to the grant's).
+  const lastAnswered = before?.lastGrantMs !== undefined && sentAtMs >= before.lastGrantMs;
+  return {
+    ...next,
+    owedGrants,
+    spent: Math.min(next.spent, totalOwed(owedGrants, atMs)),
+    ...(lastAnswered || before?.lastGrantAnswered === true ? { lastGrantAnswered: true } : {}),
+  };
 }
 
 /** What is owed at `nowMs` (a row written before owedGrants: what is spent, granted at the last grant). */
@@ -173,6 +183,7 @@ function foldCount(state: PolicyState | undefined, remaining: number, atMs: numb
       lastSentMs: sentAtMs,
       spent: Math.max(0, (state?.spent ?? 0) - 1),
       ...(state?.lastGrantMs !== undefined ? { lastGrantMs: state.lastGrantMs } : {}),
+      ...(state?.lastGrantAnswered === true ? { lastGrantAnswered: true } : {}),
       spacingMs: MIN_SPACING_MS,
       nextAllowedMs: 0,
     };
@@ -243,6 +254,7 @@ function foldCount(state: PolicyState | undefined, remaining: number, atMs: numb
     lowSeenAtMs: reset || count < state.remaining ? atMs : (state.lowSeenAtMs ?? state.observedAtMs),
     spent,
     ...(state.lastGrantMs !== undefined ? { lastGrantMs: state.lastGrantMs } : {}),
+    ...(state.lastGrantAnswered === true ? { lastGrantAnswered: true } : {}),
     ...(!reset && state.rolledAtMs !== undefined ? { rolledAtMs: state.rolledAtMs, rollAnswered: true } : {}),
     ...(!reset && state.remainingAtRoll !== undefined ? { remainingAtRoll: state.remainingAtRoll } : {}),
     ...(windowStartMs !== undefined ? { windowStartMs } : {}),
@@ -263,8 +275,13 @@ function foldCount(state: PolicyState | undefined, remaining: number, atMs: numb
  * answer is no longer in flight. Before, a successful answer without it shows that answers do not report
  * this policy: it is not paced.
  */
-export function answeredWithoutCount(state: PolicyState | undefined, atMs: number, success = true): PolicyState {
-  if (state !== undefined && state.limit > 0) return answered(state, state, atMs);
+export function answeredWithoutCount(
+  state: PolicyState | undefined,
+  atMs: number,
+  success = true,
+  sentAtMs = atMs,
+): PolicyState {
+  if (state !== undefined && state.limit > 0) return answered(state, state, atMs, sentAtMs);
   return success ? { ...(state ?? NOT_SEEN), unreported: true } : (state ?? NOT_SEEN);
 }
 
@@ -304,7 +321,7 @@ export function observeThrottle(
     ((state.rolledAtMs !== undefined && sentAtMs < state.rolledAtMs) ||
       (window !== undefined && state.windowStartMs !== undefined && window.endMs <= state.windowStartMs))
   ) {
-    return answered(state, settleOne(state), atMs);
+    return answered(state, settleOne(state), atMs, sentAtMs);
   }
   const seen = observePolicy(state, 0, atMs, sentAtMs);
   // Whatever was in flight met the same refusal: nothing is outstanding.

@@ -88,14 +88,18 @@ function countIsStale(state: PolicyState, nowMs: number): boolean {
 /** A request granted after the last answer is still out, and not so long ago that its answer is lost. */
 function probeOut(state: PolicyState, nowMs: number): boolean {
   return (
-    state.lastGrantMs !== undefined && state.lastGrantMs >= state.observedAtMs && nowMs - state.lastGrantMs < SETTLE_MS
+    state.lastGrantMs !== undefined &&
+    state.lastGrantAnswered !== true &&
+    state.lastGrantMs >= state.observedAtMs &&
+    nowMs - state.lastGrantMs < SETTLE_MS
   );
 }
 
 function decide(state: PolicyState, count: number, nowMs: number): PolicyReservation {
   const grant = (next: Partial<PolicyState>, base: PolicyState = state): PolicyReservation => {
+    const { lastGrantAnswered: _answered, ...rest } = base;
     const granted: PolicyState = {
-      ...base,
+      ...rest,
       ...next,
       spent: state.spent + count,
       owedGrants: owe(state, count, nowMs),

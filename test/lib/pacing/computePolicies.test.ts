@@ -163,6 +163,21 @@ describe('pacing against an undocumented Compute policy', () => {
     expect(reservePolicy(answered, 1, 216_000).granted).toBe(true);
   });
 
+  it('takes the last grant for answered when its answer comes in the same millisecond, so a stale count holds no one for a minute', () => {
+    // A window learned from resets (93 s), near its end at 215 s: a grant at 200 s is answered at 200 s.
+    let state = observePolicy(undefined, 29, 0, 0);
+    state = observePolicy(state, 20, 30_000, 29_000);
+    state = observePolicy(state, 29, 61_000, 60_500);
+    state = observePolicy(state, 20, 90_000, 89_000);
+    state = observePolicy(state, 29, 122_000, 121_500);
+    state = observePolicy(state, 5, 190_000, 189_000);
+    const last = reservePolicy(state, 1, 200_000);
+    expect(last.granted).toBe(true);
+    state = observePolicy(last.state, 4, 200_000, 200_000);
+    // Taken for over at 216 s, the count is stale; no request is out, so one goes at once.
+    expect(reservePolicy(state, 1, 216_000).granted).toBe(true);
+  });
+
   it('takes an answer that came back without its count as no longer in flight', () => {
     // Collection GETs answered 404 carry no count: they are back all the same.
     let state = askAtOnce(observePolicy(undefined, 29, 0), 20, 1_000).state;
