@@ -124,13 +124,11 @@ export function applyObservations(
     // was seen: that policy is not reported). A 5xx may not have reached Compute: only what it owed is paid.
     if (o.operation !== undefined) {
       for (const policy of COMPUTE_POLICIES_BY_OPERATION[o.operation]) {
+        const success = o.status >= 200 && o.status < 300;
+        // A failure of a policy never seen says nothing of it: nothing is written for it.
+        if (!success && compute[policy] === undefined) continue;
         if (!(policy in o.computePolicies) && o.computeThrottle?.policy !== policy)
-          compute[policy] = answeredWithoutCount(
-            compute[policy],
-            o.atMs,
-            o.status >= 200 && o.status < 300,
-            o.sentAtMs,
-          );
+          compute[policy] = answeredWithoutCount(compute[policy], o.atMs, success, o.sentAtMs);
       }
     }
   }
