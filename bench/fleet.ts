@@ -48,7 +48,6 @@ const CYCLE_LIMIT_MS = 3 * 3_600_000;
 /** Advance anyway when the stack has not gone idle within this much real time (counted, reported). */
 const IDLE_PATIENCE_MS = 30_000;
 
-/** PutRestorePointSubscriptionMaximum as the emulator has it in this mode: its default (reported), or enforced. */
 /** RPO_BENCH_TRACE=1: with each progress line, what the subscription's pacing row holds (to see what paces). */
 const TRACE = process.env.RPO_BENCH_TRACE === '1';
 
@@ -65,6 +64,7 @@ async function tracePacing(stack: Stack): Promise<void> {
   }
 }
 
+/** PutRestorePointSubscriptionMaximum as the emulator has it in this mode: its default (reported), or enforced. */
 function policyOf(mode: Mode): { limit: number; windowMs: number } {
   return mode === 'compute' ? ENFORCED : DEFAULT_COMPUTE_POLICIES[ENFORCED.policy];
 }

@@ -123,8 +123,8 @@ export function applyObservations(
     // An answer to a paced operation without one of its policies' counts (a successful one, before any count
     // was seen: that policy is not reported). A 5xx may not have reached Compute: only what it owed is paid.
     if (o.operation !== undefined) {
+      const success = o.status >= 200 && o.status < 300;
       for (const policy of COMPUTE_POLICIES_BY_OPERATION[o.operation]) {
-        const success = o.status >= 200 && o.status < 300;
         // A failure of a policy never seen says nothing of it: nothing is written for it.
         if (!success && compute[policy] === undefined) continue;
         if (!(policy in o.computePolicies) && o.computeThrottle?.policy !== policy)

@@ -58,8 +58,12 @@ export interface PolicyState {
   readonly owedGrants?: OwedGrants;
   /** When the last operation was granted. */
   readonly lastGrantMs?: number;
-  /** An answer to a request sent no earlier than the last grant has come back. */
-  readonly lastGrantAnswered?: boolean;
+  /**
+   * The latest send time of a request of this policy whose answer came back: the last grant is answered when
+   * it is no earlier (told apart from the time of the last count, which a manual clock's step, or a coarse
+   * one, makes equal to the grant's).
+   */
+  readonly lastAnsweredSentMs?: number;
   /** When the current window was seen to begin (a count going up), if ever: no earlier than it began. */
   readonly windowStartMs?: number;
   /**
@@ -147,14 +151,11 @@ export function observePolicy(
  */
 function answered(before: PolicyState | undefined, next: PolicyState, atMs: number, sentAtMs: number): PolicyState {
   const owedGrants = payOwed(owedGrantsOf(before, atMs), atMs);
-  // Sent no earlier than the last grant: that grant's answer (told apart from the time of the last count,
-  // which a manual clock's step, or a coarse one, makes equal to the grant's).
-  const lastAnswered = before?.lastGrantMs !== undefined && sentAtMs >= before.lastGrantMs;
   return {
     ...next,
     owedGrants,
     spent: Math.min(next.spent, totalOwed(owedGrants, atMs)),
-    ...(lastAnswered || before?.lastGrantAnswered === true ? { lastGrantAnswered: true } : {}),
+    lastAnsweredSentMs: Math.max(before?.lastAnsweredSentMs ?? -Infinity, sentAtMs),
   };
 }
 
@@ -183,7 +184,7 @@ function foldCount(state: PolicyState | undefined, remaining: number, atMs: numb
       lastSentMs: sentAtMs,
       spent: Math.max(0, (state?.spent ?? 0) - 1),
       ...(state?.lastGrantMs !== undefined ? { lastGrantMs: state.lastGrantMs } : {}),
-      ...(state?.lastGrantAnswered === true ? { lastGrantAnswered: true } : {}),
+      ...(state?.lastAnsweredSentMs !== undefined ? { lastAnsweredSentMs: state.lastAnsweredSentMs } : {}),
       spacingMs: MIN_SPACING_MS,
       nextAllowedMs: 0,
     };
@@ -254,7 +255,7 @@ function foldCount(state: PolicyState | undefined, remaining: number, atMs: numb
     lowSeenAtMs: reset || count < state.remaining ? atMs : (state.lowSeenAtMs ?? state.observedAtMs),
     spent,
     ...(state.lastGrantMs !== undefined ? { lastGrantMs: state.lastGrantMs } : {}),
-    ...(state.lastGrantAnswered === true ? { lastGrantAnswered: true } : {}),
+    ...(state.lastAnsweredSentMs !== undefined ? { lastAnsweredSentMs: state.lastAnsweredSentMs } : {}),
     ...(!reset && state.rolledAtMs !== undefined ? { rolledAtMs: state.rolledAtMs, rollAnswered: true } : {}),
     ...(!reset && state.remainingAtRoll !== undefined ? { remainingAtRoll: state.remainingAtRoll } : {}),
     ...(windowStartMs !== undefined ? { windowStartMs } : {}),

@@ -89,7 +89,7 @@ function countIsStale(state: PolicyState, nowMs: number): boolean {
 function probeOut(state: PolicyState, nowMs: number): boolean {
   return (
     state.lastGrantMs !== undefined &&
-    state.lastGrantAnswered !== true &&
+    (state.lastAnsweredSentMs ?? -Infinity) < state.lastGrantMs &&
     state.lastGrantMs >= state.observedAtMs &&
     nowMs - state.lastGrantMs < SETTLE_MS
   );
@@ -97,9 +97,8 @@ function probeOut(state: PolicyState, nowMs: number): boolean {
 
 function decide(state: PolicyState, count: number, nowMs: number): PolicyReservation {
   const grant = (next: Partial<PolicyState>, base: PolicyState = state): PolicyReservation => {
-    const { lastGrantAnswered: _answered, ...rest } = base;
     const granted: PolicyState = {
-      ...rest,
+      ...base,
       ...next,
       spent: state.spent + count,
       owedGrants: owe(state, count, nowMs),

@@ -107,6 +107,15 @@ const LIMITS = fc.integer({ min: 3, max: 40 });
 const WINDOWS = fc.integer({ min: 1, max: 20 }).map((m) => m * 60_000);
 const LATENCIES = fc.array(fc.integer({ min: 20, max: 3_000 }), { minLength: 1, maxLength: 16 });
 
+/** A policy of 30 whose window was learned from three resets: 93 s (an upper bound), from 122 s. */
+function learnedWindow(): PolicyState {
+  let state = observePolicy(undefined, 29, 0, 0);
+  state = observePolicy(state, 20, 30_000, 29_000);
+  state = observePolicy(state, 29, 61_000, 60_500);
+  state = observePolicy(state, 20, 90_000, 89_000);
+  return observePolicy(state, 29, 122_000, 121_500);
+}
+
 /** `callers` reservations of one operation each at `nowMs`, before any answer: the state after, and how many went. */
 function askAtOnce(from: PolicyState, callers: number, nowMs: number): { state: PolicyState; granted: number } {
   let state = from;
@@ -149,11 +158,7 @@ describe('pacing against an undocumented Compute policy', () => {
 
   it('goes on at once after the first answer of a window it took for over, even one of the same millisecond', () => {
     // A window learned from resets (an upper bound, 93 s), ending at 215 s.
-    let state = observePolicy(undefined, 29, 0, 0);
-    state = observePolicy(state, 20, 30_000, 29_000);
-    state = observePolicy(state, 29, 61_000, 60_500);
-    state = observePolicy(state, 20, 90_000, 89_000);
-    state = observePolicy(state, 29, 122_000, 121_500);
+    const state = learnedWindow();
     expect(state.windowMs).toBe(93_000);
     // Taken for over at 215 s: one request goes first, and its answer comes back within the same millisecond
     // (a manual clock's step).
@@ -165,12 +170,7 @@ describe('pacing against an undocumented Compute policy', () => {
 
   it('takes the last grant for answered when its answer comes in the same millisecond, so a stale count holds no one for a minute', () => {
     // A window learned from resets (93 s), near its end at 215 s: a grant at 200 s is answered at 200 s.
-    let state = observePolicy(undefined, 29, 0, 0);
-    state = observePolicy(state, 20, 30_000, 29_000);
-    state = observePolicy(state, 29, 61_000, 60_500);
-    state = observePolicy(state, 20, 90_000, 89_000);
-    state = observePolicy(state, 29, 122_000, 121_500);
-    state = observePolicy(state, 5, 190_000, 189_000);
+    let state = observePolicy(learnedWindow(), 5, 190_000, 189_000);
     const last = reservePolicy(state, 1, 200_000);
     expect(last.granted).toBe(true);
     state = observePolicy(last.state, 4, 200_000, 200_000);
