@@ -27,6 +27,11 @@ function simulate(options: {
   inOrder?: boolean;
   /** What an earlier run learned, and when this one starts (a later cycle of the same policy). */
   after?: { state: PolicyState | undefined; startMs: number };
+  /**
+   * A caller held back asks again at the first multiple of this at or after the time it was given, as durable
+   * timers that fire late, or a manual clock moving in steps with the work of a step done at its end, make it.
+   */
+  askStepMs?: number;
 }) {
   const { limit, windowMs, operations } = options;
   const clients = options.clients ?? 1;
@@ -52,7 +57,8 @@ function simulate(options: {
     const r = reservePolicy(state, 1, now);
     state = r.state;
     if (!r.granted) {
-      at(r.retryAtMs, attempt);
+      const step = options.askStepMs ?? 1;
+      at(Math.ceil(r.retryAtMs / step) * step, attempt);
       return;
     }
     const i = seq;
@@ -355,6 +361,24 @@ describe('pacing against an undocumented Compute policy', () => {
     expect(observePolicy(state, 18, 4_000, 800)).toMatchObject({ remaining: 12 });
   });
 
+  it('keeps the low-water grants on their schedule when a caller comes back late, instead of a gap after each late grant', () => {
+    // Below the low-water mark of a window learned to end at 215 s: one grant every 10 s.
+    const low = observePolicy(learnedWindow(), 7, 130_000, 129_500);
+    // The first grant of the schedule lets one more go at once (the schedule starts one gap ago).
+    const opening = reservePolicy(low, 1, 131_000);
+    expect(opening.state.nextAllowedMs).toBe(131_000);
+    const first = reservePolicy(opening.state, 1, 131_000);
+    expect(first.state.nextAllowedMs).toBe(141_000);
+    // The next caller comes 5 s late: the one after it may still go 10 s after the time it was due.
+    const late = reservePolicy(first.state, 1, 146_000);
+    expect(late.granted).toBe(true);
+    expect(late.state.nextAllowedMs).toBe(151_000);
+    // Later than a whole gap, the schedule starts again from one gap ago: at most one more goes at once.
+    const later = reservePolicy(late.state, 1, 175_000);
+    expect(later.state.nextAllowedMs).toBe(175_000);
+    expect(reservePolicy(later.state, 1, 175_000).state.nextAllowedMs).toBe(185_000);
+  });
+
   it('lines up callers it holds back one gap apart instead of sending them all back at the same instant', () => {
     // A window of a minute learned from a 429, 12 of 30 left, half a minute in.
     const window = { startMs: 0, endMs: 60_000, allowed: 30 };
@@ -373,13 +397,18 @@ describe('pacing against an undocumented Compute policy', () => {
     for (const [t, n] of byTime) expect(n).toBeLessThanOrEqual(t < 120_000 ? 1 : 30);
   });
 
-  it('keeps a cycle of 1,000 operations at 150 a minute within a tenth of the floor plus a minute, asking fewer than 20 times each', () => {
-    for (const clients of [256, 1_000]) {
+  it('keeps a cycle of 1,000 operations at 150 a minute within a tenth of the floor plus a minute, asking fewer than 20 times each, even when callers come back up to a second late', () => {
+    for (const [clients, askStepMs] of [
+      [256, 1],
+      [1_000, 1],
+      [1_000, 1_000],
+    ] as const) {
       const r = simulate({
         limit: 150,
         windowMs: 60_000,
         operations: 1_000,
         clients,
+        askStepMs,
         latencyMs: (i) => 200 + ((i * 7_919) % 3_000),
       });
       // Six full windows must pass before the seventh holds the last of them.
