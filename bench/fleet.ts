@@ -25,7 +25,9 @@ import { policyRunInstanceId } from '../lib/naming';
 import { GENERATED_FLEET_DEFAULTS } from '../local/compute/generatedFleet';
 import { DEFAULT_COMPUTE_POLICIES } from '../local/compute/computePolicies';
 import type { ComputePolicyOverrides, SimulationOverrides } from '../local/compute/server';
-import { startStack, type Stack } from '../local/stack';
+import { ManualClock } from '../local/clock';
+import { startHostStack, type HostStack } from '../local/stack';
+import { RemoteEmulator } from './fleet/remoteEmulator';
 import type { SubscriptionPacing } from '../lib/azure/pacer';
 import { owedOf } from '../lib/pacing/computePolicies';
 import { STATE_PARTITIONS } from '../lib/tables/stateStore';
@@ -51,7 +53,7 @@ const IDLE_PATIENCE_MS = 30_000;
 /** RPO_BENCH_TRACE=1: with each progress line, what the subscription's pacing row holds (to see what paces). */
 const TRACE = process.env.RPO_BENCH_TRACE === '1';
 
-async function tracePacing(stack: Stack): Promise<void> {
+async function tracePacing(stack: HostStack): Promise<void> {
   const row = await stack.stores.state.read<SubscriptionPacing>(STATE_PARTITIONS.subscription, SUBSCRIPTION);
   const now = stack.clock.now();
   for (const [policy, p] of Object.entries(row?.compute ?? {})) {
@@ -78,20 +80,31 @@ function simulationFor(mode: Mode): SimulationOverrides {
 }
 
 async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
-  const stack = await startStack({ start: START, simulation: simulationFor(mode) });
+  const emulator = await RemoteEmulator.start(Date.parse(START), simulationFor(mode));
+  const clock = new ManualClock(START);
+  const stack = await startHostStack(clock, emulator).catch(async (error: unknown) => {
+    await emulator.stop();
+    throw error;
+  });
+  // The emulator's clock moves first: what the host sends within a step meets the emulator at its end.
+  const moveTo = async (ms: number): Promise<void> => {
+    await emulator.set(ms);
+    await clock.set(ms);
+  };
+  const advance = (ms: number): Promise<void> => moveTo(clock.now() + ms);
+  const drainLog = async () => (await emulator.call({ op: 'drain' })).entries;
   const activity = new StackActivity();
   let sampler: NodeJS.Timeout | undefined;
   try {
     activity.watch(stack);
-    const core = stack.emulator.core;
-    const seeded = await seed(stack, vms);
-    const seedRequests = core.requests().length;
+    const seeded = await seed(emulator, vms, advance, () => clock.now());
+    const seedRequests = (await drainLog()).length;
 
     // The slot: the next full hour at least a minute after seeding (every bucket long full again).
-    const slotMs = Math.ceil((stack.clock.now() + 60_000) / 3_600_000) * 3_600_000;
-    await stack.clock.set(slotMs);
+    const slotMs = Math.ceil((clock.now() + 60_000) / 3_600_000) * 3_600_000;
+    await moveTo(slotMs);
     await activity.idle(IDLE_PATIENCE_MS);
-    core.clearRequests();
+    await drainLog();
     const slotIso = new Date(slotMs).toISOString();
     const policy = {
       name: POLICY,
@@ -114,9 +127,9 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
     let throttled = 0;
     const throttledAt = new Map<number, number>();
     let restorePointPuts = 0;
-    const drain = (): void => {
-      const entries = core.requests();
-      core.clearRequests();
+    let lastPutMs = slotMs;
+    const drain = async (): Promise<void> => {
+      const entries = await drainLog();
       if (entries.length >= REQUEST_LOG_LIMIT) console.warn(`fleet: the request log filled up (${entries.length})`);
       for (const entry of entries) {
         const kind = operationKind(entry.method);
@@ -129,7 +142,10 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
           throttledAt.set(at, (throttledAt.get(at) ?? 0) + 1);
         }
         // What PutRestorePointSubscriptionMaximum counts.
-        if (computeOperationOf(entry.method, entry.path) === 'createRestorePoint') restorePointPuts++;
+        if (computeOperationOf(entry.method, entry.path) === 'createRestorePoint') {
+          restorePointPuts++;
+          lastPutMs = Math.max(lastPutMs, Date.parse(entry.time));
+        }
       }
     };
 
@@ -143,7 +159,7 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
     let failure: Error | undefined;
     void stack.host.durable.waitForInstance(runId, { timeoutMs: 4 * 3_600_000 }).then(
       (status) => {
-        finishedAtMs = stack.clock.now();
+        finishedAtMs = clock.now();
         runOutput = status;
       },
       (error: unknown) => (failure = error instanceof Error ? error : new Error(String(error))),
@@ -152,19 +168,19 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
     let forcedSteps = 0;
     for (;;) {
       if (!(await activity.idle(IDLE_PATIENCE_MS))) forcedSteps++;
-      drain();
+      await drain();
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
       if (finishedAtMs !== undefined || failure !== undefined) break;
-      if (stack.clock.now() - slotMs > CYCLE_LIMIT_MS) {
+      if (clock.now() - slotMs > CYCLE_LIMIT_MS) {
         console.log(`  ${runId} did not finish within ${CYCLE_LIMIT_MS / 3_600_000} h of clock time: stopped there`);
         break;
       }
-      await stack.clock.advance(STEP_MS);
+      await advance(STEP_MS);
       steps++;
       if (steps % (TRACE ? 30 : 300) === 0) {
-        const done = [...core.store.restorePoints.values()].filter((p) => p.createdMs >= slotMs).length;
+        const done = (await emulator.call({ op: 'points', sinceMs: slotMs })).created;
         console.log(
-          `  … ${vms} VMs (${mode}): ${(stack.clock.now() - slotMs) / 1000} s virtual, ${((performance.now() - wallStarted) / 1000).toFixed(0)} s wall, ` +
+          `  … ${vms} VMs (${mode}): ${(clock.now() - slotMs) / 1000} s virtual, ${((performance.now() - wallStarted) / 1000).toFixed(0)} s wall, ` +
             `${done} restore points, ${throttled} 429s, ${forcedSteps} forced steps, RSS ${(process.memoryUsage.rss() / 1048576).toFixed(0)} MB`,
         );
         if (TRACE) await tracePacing(stack);
@@ -176,15 +192,8 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
     sampler = undefined;
 
     // Restore points per VM created for the slot.
-    const perVm = new Map<string, number>();
-    for (const point of core.store.restorePoints.values()) {
-      if (point.createdMs < slotMs || point.isCopy) continue;
-      perVm.set(point.vmKey, (perVm.get(point.vmKey) ?? 0) + 1);
-    }
-    const duplicates = [...perVm.values()].filter((n) => n > 1).length;
-    const succeeded = [...core.store.restorePoints.values()].filter(
-      (p) => p.createdMs >= slotMs && p.provisioningState === 'Succeeded',
-    ).length;
+    const points = await emulator.call({ op: 'points', sinceMs: slotMs });
+    const emulatorMemory = await emulator.call({ op: 'memory' });
 
     const kinds = ['read', 'write', 'delete'] as const;
     const armFloor = kinds
@@ -199,21 +208,23 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
       vms,
       ...seeded,
       seedRequests,
-      virtualSeconds: ((finishedAtMs ?? stack.clock.now()) - slotMs) / 1000,
+      virtualSeconds: ((finishedAtMs ?? clock.now()) - slotMs) / 1000,
       wallSeconds,
       counts,
       restorePointPuts,
+      lastPutSeconds: (lastPutMs - slotMs) / 1000,
       armFloor,
       computeFloorSeconds,
       floorSeconds: Math.max(armFloor.seconds, computeFloorSeconds),
       throttled,
       throttledByKind,
-      duplicates,
-      missing: vms - perVm.size,
-      succeeded,
+      duplicates: points.duplicates,
+      missing: vms - points.vms,
+      succeeded: points.succeeded,
       runOutput: (runOutput as { output?: unknown } | undefined)?.output,
       peakRssMb: peakRss / 1048576,
       maxRssMb: process.resourceUsage().maxRSS / 1024,
+      emulatorMaxRssMb: emulatorMemory.maxRssMb,
       ...(azuriteHighWaterMb() !== undefined ? { azuriteHwmMb: azuriteHighWaterMb() } : {}),
       forcedSteps,
       steps,

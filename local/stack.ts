@@ -20,10 +20,10 @@ export const REPO = path.resolve(__dirname, '..');
 export const DEMO_FLEET = path.join(REPO, 'local', 'fleets', 'demo.json');
 export const DEMO_POLICIES = path.join(REPO, 'local', 'policies', '*.json');
 
-export interface Stack {
+/** The host side of the stack: Azurite, the local host and its stores, on one manual clock. */
+export interface HostStack {
   readonly clock: ManualClock;
   readonly azurite: RunningAzurite;
-  readonly emulator: RunningComputeEmulator;
   readonly host: FunctionsHost;
   readonly stores: RpoStores<Policy>;
   readonly env: Record<string, string>;
@@ -34,6 +34,18 @@ export interface Stack {
   ): Promise<boolean>;
   /** Starts a second host on the same storage (after the first was stopped): a restart. */
   restartHost(): Promise<FunctionsHost>;
+  stop(): Promise<void>;
+}
+
+export interface Stack extends HostStack {
+  readonly emulator: RunningComputeEmulator;
+}
+
+/** Where the host finds ARM: the emulator's URL and the file of the CA that signed its certificate. */
+export interface ArmEndpoint {
+  readonly url: string;
+  readonly caFile: string;
+  /** Stops it with the stack (after the host). */
   stop(): Promise<void>;
 }
 
@@ -48,7 +60,6 @@ export interface StackOptions {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const clock = new ManualClock(options.start ?? '2026-03-02T08:00:00Z');
-  const azurite = options.azurite ?? (await startAzurite({ inMemory: true }));
   const certDir = await mkdtemp(path.join(tmpdir(), 'rpo-stack-certs-'));
   const emulator = await startComputeEmulator({ clock, certDir, quiet: true, simulation: options.simulation ?? {} });
   if (options.fleetFile !== undefined) {
@@ -59,10 +70,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       concurrency: 16,
     });
   }
+  const arm: ArmEndpoint = { url: emulator.url, caFile: path.join(certDir, 'ca.pem'), stop: () => emulator.stop() };
+  // Object.assign keeps the host stack's `host` getter (a restart replaces the host).
+  return Object.assign(await startHostStack(clock, arm, options), { emulator });
+}
+
+/** Azurite and the local host on `clock`, talking to ARM at `arm` (an emulator in this process or another). */
+export async function startHostStack(
+  clock: ManualClock,
+  arm: ArmEndpoint,
+  options: Pick<StackOptions, 'policyFiles' | 'azurite'> = {},
+): Promise<HostStack> {
+  const azurite = options.azurite ?? (await startAzurite({ inMemory: true }));
   const env: Record<string, string> = {
     AzureWebJobsStorage: azurite.connectionString,
-    RPO_ARM_ENDPOINT: emulator.url,
-    RPO_ARM_CA_FILE: path.join(certDir, 'ca.pem'),
+    RPO_ARM_ENDPOINT: arm.url,
+    RPO_ARM_CA_FILE: arm.caFile,
     RPO_TASK_HUB: `rpotest${Date.now().toString(36)}`,
     RPO_POLICY_FILES: options.policyFiles ?? '',
     RPO_CLOCK_SCALE: '1',
@@ -79,10 +102,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
   let host = await launch();
   const stores = await storesFor<Policy>(loadConfig(env));
-  const stack: Stack = {
+  const stack: HostStack = {
     clock,
     azurite,
-    emulator,
     get host() {
       return host;
     },
@@ -103,7 +125,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     },
     async stop() {
       await host.stop().catch(() => undefined);
-      await emulator.stop();
+      await arm.stop();
       if (options.azurite === undefined) await azurite.stop();
     },
   };

@@ -1,6 +1,6 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Stack } from '../../local/stack';
+import type { HostStack } from '../../local/stack';
 
 /** Idle detection: the stack is idle when nothing of it runs and no HTTP request is open. */
 export class StackActivity {
@@ -29,7 +29,7 @@ export class StackActivity {
   }
 
   /** Counts the host's activity and orchestrator invocations (the engine calls the app through this object). */
-  watch(stack: Stack): void {
+  watch(stack: HostStack): void {
     const invoker = stack.host.app.invoker;
     const activity = invoker.invokeActivity.bind(invoker);
     const orchestrator = invoker.invokeOrchestrator.bind(invoker);

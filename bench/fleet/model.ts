@@ -19,6 +19,8 @@ export interface CycleResult {
   wallSeconds: number;
   counts: Record<ArmOperationKind, number>;
   restorePointPuts: number;
+  /** When the last restore point PUT reached the emulator (from the slot): the rest is waiting for Succeeded. */
+  lastPutSeconds: number;
   armFloor: { kind: ArmOperationKind; seconds: number };
   /** (ceil(PUTs / limit) − 1) × window of PutRestorePointSubscriptionMaximum, reported or enforced. */
   computeFloorSeconds: number;
@@ -31,6 +33,8 @@ export interface CycleResult {
   runOutput: unknown;
   peakRssMb: number;
   maxRssMb: number;
+  /** The emulator's process (its store of the fleet is no part of the host's memory). */
+  emulatorMaxRssMb: number;
   azuriteHwmMb?: number;
   forcedSteps: number;
   steps: number;

@@ -12,7 +12,7 @@ export function report(run: CycleResult): void {
     `  seeding: ${run.seedWallSeconds.toFixed(1)} s wall, ${run.seedVirtualSeconds.toFixed(0)} s virtual, through ARM with ${SEED_CONCURRENCY} in flight`,
   );
   console.log(
-    `  requests in the cycle: ${run.counts.read} reads, ${run.counts.write} writes (${run.restorePointPuts} restore point PUTs), ${run.counts.delete} deletes`,
+    `  requests in the cycle: ${run.counts.read} reads, ${run.counts.write} writes (${run.restorePointPuts} restore point PUTs, the last at ${run.lastPutSeconds} s), ${run.counts.delete} deletes`,
   );
   console.log(
     `  virtual time ${run.virtualSeconds.toFixed(0)} s; floor ${run.floorSeconds.toFixed(0)} s (${floorText}); ratio ${(run.virtualSeconds / Math.max(1, run.floorSeconds)).toFixed(2)}; ` +
@@ -30,8 +30,8 @@ export function report(run: CycleResult): void {
       `run counts ${JSON.stringify(output?.counts ?? {})}, throttled ${output?.throttled ?? '?'}`,
   );
   console.log(
-    `  wall time ${run.wallSeconds.toFixed(1)} s; peak RSS ${run.peakRssMb.toFixed(0)} MB sampled in the cycle (host, emulator and driver in this process; target ≤ ${TARGET_RSS_MB} MB at 5,000), ` +
-      `process max RSS ${run.maxRssMb.toFixed(0)} MB${run.azuriteHwmMb !== undefined ? `, Azurite (child process) peak ${run.azuriteHwmMb.toFixed(0)} MB` : ''}`,
+    `  wall time ${run.wallSeconds.toFixed(1)} s; peak RSS ${run.peakRssMb.toFixed(0)} MB sampled in the cycle (the host and this driver; target ≤ ${TARGET_RSS_MB} MB at 5,000), ` +
+      `process max RSS ${run.maxRssMb.toFixed(0)} MB, emulator (child process) max ${run.emulatorMaxRssMb.toFixed(0)} MB${run.azuriteHwmMb !== undefined ? `, Azurite (child process) peak ${run.azuriteHwmMb.toFixed(0)} MB` : ''}`,
   );
   if (run.throttledAt.length > 0) {
     console.log(

@@ -2,7 +2,6 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { applyFleet } from '../../local/compute/fleet';
 import { generateFleet } from '../../local/compute/generatedFleet';
-import type { Stack } from '../../local/stack';
 import { SEED_CONCURRENCY, type CycleResult } from './model';
 
 /** How much clock time seeding moves per turn of its driver. */
@@ -30,22 +29,24 @@ function azuriteHighWaterMb(): number | undefined {
 
 /** Applies a generated fleet of `vms` through the emulator's ARM API while the clock runs ahead. */
 export async function seed(
-  stack: Stack,
+  emulator: { url: string; caPem: string },
   vms: number,
+  advance: (ms: number) => Promise<void>,
+  now: () => number,
 ): Promise<Pick<CycleResult, 'seedWallSeconds' | 'seedVirtualSeconds'>> {
   const fleet = generateFleet({ vms });
-  const fromMs = stack.clock.now();
+  const fromMs = now();
   const started = performance.now();
   let seeding = true;
   // The clock runs ahead while the fleet loader works: LROs complete, the emulator's buckets refill.
   const driver = (async () => {
     while (seeding) {
-      await stack.clock.advance(SEED_STEP_MS);
+      await advance(SEED_STEP_MS);
       await delay(2);
     }
   })();
   try {
-    await applyFleet(stack.emulator.url, stack.emulator.caPem, fleet, {
+    await applyFleet(emulator.url, emulator.caPem, fleet, {
       concurrency: SEED_CONCURRENCY,
       betweenPolls: () => delay(5),
       timeoutMs: 900_000,
@@ -56,6 +57,6 @@ export async function seed(
   }
   return {
     seedWallSeconds: (performance.now() - started) / 1000,
-    seedVirtualSeconds: (stack.clock.now() - fromMs) / 1000,
+    seedVirtualSeconds: (now() - fromMs) / 1000,
   };
 }
