@@ -12,7 +12,10 @@ import type { RunRecord } from '../lib/tables/runStore';
 
 export const ORCHESTRATIONS = {
   policyRun: 'policyRun',
-  /** One batch of a policy run's targets (≤ {@link TARGETS_PER_BATCH} VMs): keeps policyRun's history small. */
+  /**
+   * One lane of a policy run: its batches of targets (≤ {@link TARGETS_PER_BATCH} VMs each) one after another
+   * (see {@link BATCH_LANES}); keeps policyRun's history small.
+   */
   policyRunBatch: 'policyRunBatch',
   vmSetBackup: 'vmSetBackup',
   vmBackup: 'vmBackup',
@@ -37,6 +40,16 @@ export const ACTIVITIES = {
 
 /** VMs per policyRunBatch: each batch's targets (plans included) stay far below a history message's size. */
 export const TARGETS_PER_BATCH = 20;
+/**
+ * Batches of one policy run in flight at once (≤ 500 VMs): each of this many lanes (one policyRunBatch instance)
+ * takes every so-many-th batch in turn. More VMs than the subscription's limits let through in the time a backup
+ * takes (ARM's writes: 300 VMs a minute), so the cycle is not slowed; the VMs whose turn is far off have not
+ * started. Started all at once, 5,000 VMs each held a lease and asked the pacing again and again for half an
+ * hour: the cost in orchestrator episodes and storage grew with VMs × cycle length. (A sliding window over
+ * Task.any is no way out: durable-functions schedules a task again when it is passed to a second Task.any,
+ * Azure/azure-functions-durable-js#574; docs/scheduled-protection.md, "Lanes".)
+ */
+export const BATCH_LANES = 25;
 
 // ---------------------------------------------------------------------------------------------------------
 // Targets: what policyRun resolves once per run, per VM.
@@ -80,6 +93,8 @@ export interface VmTarget {
 /** A set's members (or a lone VM: `setId` undefined, one member). */
 export interface TargetGroup {
   readonly setId?: string;
+  /** A set larger than a batch comes in parts, one per batch: which one (absent: 0). */
+  readonly part?: number;
   readonly members: readonly VmTarget[];
 }
 
@@ -119,7 +134,10 @@ export interface PolicyRunResult {
 
 export interface PolicyRunBatchInput {
   readonly context: BackupContext;
-  readonly batch: number;
+  /** This lane takes batches lane, lane + lanes, lane + 2 × lanes, … below `batches`, one after another. */
+  readonly lane: number;
+  readonly lanes: number;
+  readonly batches: number;
 }
 
 export interface VmSetBackupInput {

@@ -5,6 +5,7 @@ import { addTallies, type RunTally } from '../lib/backup/summary';
 import type { RunRecord, RunState } from '../lib/tables/runStore';
 import {
   ACTIVITIES,
+  BATCH_LANES,
   ORCHESTRATIONS,
   type BackupContext,
   type PolicyRunInput,
@@ -15,7 +16,8 @@ import { iso, nowMs, STORAGE_RETRY } from './steps';
 
 /**
  * policyRun: one slot of one policy (instance id `policy-run:{policy}:{slotIso}`, DESIGN §4). Resolves the
- * targets (paged ARM listings, stored in batches outside the history), fans out one policyRunBatch per batch,
+ * targets (paged ARM listings, stored in batches outside the history), fans them out over at most BATCH_LANES
+ * policyRunBatch lanes (each takes its batches one after another),
  * and records one RpoRuns entity with the counts by status.
  */
 const policyRun: OrchestrationHandler = function* (context: OrchestrationContext) {
@@ -55,15 +57,16 @@ const policyRun: OrchestrationHandler = function* (context: OrchestrationContext
   context.df.setCustomStatus({ stage: 'backing up', total: resolved.total, batches: resolved.batches });
 
   // Task.all of nothing is not a task the replay can complete: a policy that selects nothing skips it.
+  const lanes = Math.min(BATCH_LANES, resolved.batches);
   const tallies =
-    resolved.batches === 0
+    lanes === 0
       ? []
       : ((yield context.df.Task.all(
-          Array.from({ length: resolved.batches }, (_, batch) =>
+          Array.from({ length: lanes }, (_, lane) =>
             context.df.callSubOrchestrator(
               ORCHESTRATIONS.policyRunBatch,
-              { context: backup, batch },
-              `${runId}:batch:${batch}`,
+              { context: backup, lane, lanes, batches: resolved.batches },
+              `${runId}:lane:${lane}`,
             ),
           ),
         )) as RunTally[]);

@@ -159,7 +159,12 @@ export function batchTargets(targets: readonly VmTarget[], perBatch: number): Ta
   }
   for (const members of bySet.values()) {
     for (let i = 0; i < members.length; i += perBatch) {
-      groups.push({ setId: (members[0] as VmTarget).setId, members: members.slice(i, i + perBatch) });
+      const part = i / perBatch;
+      groups.push({
+        setId: (members[0] as VmTarget).setId,
+        ...(part > 0 ? { part } : {}),
+        members: members.slice(i, i + perBatch),
+      });
     }
   }
   const batches: TargetGroup[][] = [];
@@ -176,4 +181,14 @@ export function batchTargets(targets: readonly VmTarget[], perBatch: number): Ta
   }
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+/**
+ * The batches of one lane of a run (orchestrations/contracts BATCH_LANES): every `lanes`-th from `lane`, in order.
+ * Lanes run side by side and each takes its batches one after another, so at most `lanes` are in flight.
+ */
+export function laneBatches(lane: number, lanes: number, batches: number): number[] {
+  const out: number[] = [];
+  for (let batch = lane; batch < batches; batch += Math.max(1, lanes)) out.push(batch);
+  return out;
 }

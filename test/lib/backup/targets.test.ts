@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { VirtualMachine } from '@azure/arm-compute';
-import { batchTargets, isSelected, tagsMatch, targetOf } from '../../../lib/backup/targets';
+import { batchTargets, isSelected, laneBatches, tagsMatch, targetOf } from '../../../lib/backup/targets';
 import { sourceCollectionName } from '../../../lib/naming';
 import type { VmTarget } from '../../../orchestrations/contracts';
 import { parsePolicy } from '../../../lib/policy';
@@ -90,9 +90,27 @@ describe('batching targets', () => {
             const members = targets.filter((t) => t.setId === `${set}${s}`).length;
             const groups = batches.flat().filter((g) => g.setId === `${set}${s}`);
             if (members > 0 && members <= per) expect(groups).toHaveLength(1);
+            // A set split into parts: each part numbered apart (its own vmSetBackup instance), in order.
+            expect(groups.map((g) => g.part ?? 0)).toEqual(groups.map((_, i) => i));
           }
         },
       ),
+    );
+  });
+});
+
+describe('lanes of batches', () => {
+  it('gives every batch to exactly one lane, each lane its batches in order and no more than its share', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 1, max: 40 }), (batches, lanes) => {
+        const used = Math.min(lanes, batches);
+        const perLane = Array.from({ length: used }, (_, lane) => laneBatches(lane, used, batches));
+        expect(perLane.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: batches }, (_, i) => i));
+        for (const own of perLane) {
+          expect(own).toEqual([...own].sort((a, b) => a - b));
+          expect(own.length).toBeLessThanOrEqual(Math.ceil(batches / used));
+        }
+      }),
     );
   });
 });
