@@ -15,10 +15,15 @@
  *   from the emulator's request log, drained every step), and the tighter of that and (ceil(PUTs / limit) − 1) ×
  *   window of PutRestorePointSubscriptionMaximum: enforced (compute run) or only reported (its default, 150 per
  *   minute) — RPO paces by the counts Azure reports and cannot tell a reported policy from an enforced one.
- * - Memory: process.memoryUsage().rss sampled; host, emulator and this driver share the process (Azurite is a
- *   child process of its own and reported apart).
+ * - Memory: process.memoryUsage().rss sampled in this process, which holds the host and this driver only: the
+ *   emulator runs in a child process on a clock moved over IPC (bench/fleet/remoteEmulator.ts), Azurite in
+ *   another; both are reported apart. `npm run bench:fleet` caps this process's heap at 256 MB
+ *   (`--max-old-space-size`, what `languageWorkers__node__arguments` sets on a Function App): uncapped, V8 grows
+ *   its heap lazily to what the machine offers (740 MB RSS at 1,000 VMs for a live heap under 100 MB), and RSS
+ *   would measure the machine rather than the host.
  */
 import { cpus } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { computeOperationOf, operationKind } from '../lib/azure/observations';
 import { ARM_BUCKETS, floorSeconds, type ArmOperationKind } from '../lib/pacing/armBuckets';
 import { policyRunInstanceId } from '../lib/naming';
@@ -52,6 +57,8 @@ const IDLE_PATIENCE_MS = 30_000;
 
 /** RPO_BENCH_TRACE=1: with each progress line, what the subscription's pacing row holds (to see what paces). */
 const TRACE = process.env.RPO_BENCH_TRACE === '1';
+/** With the trace, a progress line every this many clock steps (RPO_BENCH_TRACE_EVERY, default 30). */
+const TRACE_EVERY = Math.max(1, Number(process.env.RPO_BENCH_TRACE_EVERY ?? 30) || 30);
 
 async function tracePacing(stack: HostStack): Promise<void> {
   const row = await stack.stores.state.read<SubscriptionPacing>(STATE_PARTITIONS.subscription, SUBSCRIPTION);
@@ -64,6 +71,15 @@ async function tracePacing(stack: HostStack): Promise<void> {
         `line ${at(p.lineEndMs)} queued ${p.queued ?? 0}`,
     );
   }
+}
+
+/** The process's resident size, and with RPO_BENCH_TRACE=1 what V8 holds of it (to tell live data from garbage). */
+function memoryLine(): string {
+  const mb = (bytes: number) => (bytes / 1048576).toFixed(0);
+  const m = process.memoryUsage();
+  return TRACE
+    ? `RSS ${mb(m.rss)} MB (heap ${mb(m.heapUsed)} of ${mb(m.heapTotal)}, external ${mb(m.external)}, buffers ${mb(m.arrayBuffers)})`
+    : `RSS ${mb(m.rss)} MB`;
 }
 
 /** PutRestorePointSubscriptionMaximum as the emulator has it in this mode: its default (reported), or enforced. */
@@ -124,6 +140,7 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
     const runId = policyRunInstanceId(POLICY, slotIso);
     const counts: Record<ArmOperationKind, number> = { read: 0, write: 0, delete: 0 };
     const throttledByKind: Record<string, number> = {};
+    const requestsByKind: Record<string, number> = {};
     let throttled = 0;
     const throttledAt = new Map<number, number>();
     let restorePointPuts = 0;
@@ -134,9 +151,11 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
       for (const entry of entries) {
         const kind = operationKind(entry.method);
         counts[kind]++;
+        const what = `${entry.method} ${entry.path.replace(/^.*\/providers\/Microsoft\.Compute\//, '').replace(/\/[^/]+(?=\/|$)/g, '/…')}`;
+        const key = `${what} ${entry.status}`;
+        requestsByKind[key] = (requestsByKind[key] ?? 0) + 1;
         if (entry.status === 429) {
           throttled++;
-          const what = `${entry.method} ${entry.path.replace(/^.*\/providers\/Microsoft\.Compute\//, '').replace(/\/[^/]+(?=\/|$)/g, '/…')}`;
           throttledByKind[what] = (throttledByKind[what] ?? 0) + 1;
           const at = Math.floor((Date.parse(entry.time) - slotMs) / 10_000) * 10;
           throttledAt.set(at, (throttledAt.get(at) ?? 0) + 1);
@@ -177,11 +196,11 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
       }
       await advance(STEP_MS);
       steps++;
-      if (steps % (TRACE ? 30 : 300) === 0) {
+      if (steps % (TRACE ? TRACE_EVERY : 300) === 0) {
         const done = (await emulator.call({ op: 'points', sinceMs: slotMs })).created;
         console.log(
           `  … ${vms} VMs (${mode}): ${(clock.now() - slotMs) / 1000} s virtual, ${((performance.now() - wallStarted) / 1000).toFixed(0)} s wall, ` +
-            `${done} restore points, ${throttled} 429s, ${forcedSteps} forced steps, RSS ${(process.memoryUsage.rss() / 1048576).toFixed(0)} MB`,
+            `${done} restore points, ${throttled} 429s, ${forcedSteps} forced steps, ${memoryLine()}`,
         );
         if (TRACE) await tracePacing(stack);
       }
@@ -218,6 +237,7 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
       floorSeconds: Math.max(armFloor.seconds, computeFloorSeconds),
       throttled,
       throttledByKind,
+      requestsByKind,
       duplicates: points.duplicates,
       missing: vms - points.vms,
       succeeded: points.succeeded,
@@ -240,6 +260,11 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
 }
 
 export async function main(): Promise<void> {
+  const heapLimitMb = getHeapStatistics().heap_size_limit / 1048576;
+  if (heapLimitMb > 400)
+    console.warn(
+      `fleet: this process's heap may grow to ${heapLimitMb.toFixed(0)} MB: run \`npm run bench:fleet\` to cap it as the figures assume`,
+    );
   console.log(
     `one crash-consistent cycle, one subscription, manual clock (${cpus().length} cores); sizes ${SIZES.join(', ')}; runs ${MODES.join(', ')}`,
   );

@@ -27,6 +27,8 @@ export interface CycleResult {
   floorSeconds: number;
   throttled: number;
   throttledByKind: Record<string, number>;
+  /** Requests of the cycle by method, Compute path (names elided) and status. */
+  requestsByKind: Record<string, number>;
   duplicates: number;
   missing: number;
   succeeded: number;

@@ -67,8 +67,11 @@ export class RemoteEmulator implements ArmEndpoint {
 
   static async start(startMs: number, simulation: SimulationOverrides): Promise<RemoteEmulator> {
     const certDir = await mkdtemp(path.join(tmpdir(), 'rpo-bench-certs-'));
-    // fork() passes this process's execArgv on: under tsx, the child loads TypeScript the same way.
+    // Under tsx the child loads TypeScript the same way (this process's execArgv); the host's heap cap is not
+    // the emulator's (its store of the fleet is no part of the host).
+    const execArgv = process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size'));
     const child = fork(path.join(__dirname, 'emulatorProcess.ts'), [], {
+      execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const start: EmulatorStart = { startMs, certDir, simulation };

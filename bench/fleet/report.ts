@@ -15,6 +15,12 @@ export function report(run: CycleResult): void {
     `  requests in the cycle: ${run.counts.read} reads, ${run.counts.write} writes (${run.restorePointPuts} restore point PUTs, the last at ${run.lastPutSeconds} s), ${run.counts.delete} deletes`,
   );
   console.log(
+    `    by operation: ${Object.entries(run.requestsByKind)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ×${n}`)
+      .join('; ')}`,
+  );
+  console.log(
     `  virtual time ${run.virtualSeconds.toFixed(0)} s; floor ${run.floorSeconds.toFixed(0)} s (${floorText}); ratio ${(run.virtualSeconds / Math.max(1, run.floorSeconds)).toFixed(2)}; ` +
       `target ≤ 1.1 × floor + 60 s = ${target.toFixed(0)} s: ${run.virtualSeconds <= target ? 'met' : 'MISSED'}`,
   );
