@@ -12,9 +12,10 @@
  *   once the stack is idle (no activity or orchestrator episode running, no HTTP request in flight): virtual
  *   time is what the plan costs in Azure's time, wall time what the stack costs in real time.
  * - The floor: max over ARM's buckets of floorSeconds(bucket, requests of that kind the cycle issued) (counted
- *   from the emulator's request log, drained every step), and the tighter of that and (ceil(PUTs / limit) − 1) ×
- *   window of PutRestorePointSubscriptionMaximum: enforced (compute run) or only reported (its default, 150 per
- *   minute) — RPO paces by the counts Azure reports and cannot tell a reported policy from an enforced one.
+ *   from the emulator's request log, drained every step), and over Compute's subscription-wide policies of
+ *   (ceil(requests it counted / limit) − 1) × window: the emulator's defaults (150 PUTs of points and 150 of
+ *   collections, 600 GETs a minute), only reported (arm run) or enforced (compute run) — RPO paces by the
+ *   counts Azure reports and cannot tell a reported policy from an enforced one.
  * - Memory: process.memoryUsage().rss sampled in this process, which holds the host and this driver only: the
  *   emulator runs in a child process on a clock moved over IPC (bench/fleet/remoteEmulator.ts), Azurite in
  *   another; both are reported apart. `npm run bench:fleet` caps this process's heap at 256 MB
@@ -24,20 +25,24 @@
  */
 import { cpus } from 'node:os';
 import { getHeapStatistics } from 'node:v8';
-import { computeOperationOf, operationKind } from '../lib/azure/observations';
+import { computeOperationOf, isSubscriptionPolicy, operationKind } from '../lib/azure/observations';
 import { ARM_BUCKETS, floorSeconds, type ArmOperationKind } from '../lib/pacing/armBuckets';
 import { policyRunInstanceId } from '../lib/naming';
 import { GENERATED_FLEET_DEFAULTS } from '../local/compute/generatedFleet';
-import { DEFAULT_COMPUTE_POLICIES } from '../local/compute/computePolicies';
+import {
+  COMPUTE_POLICY_NAMES,
+  DEFAULT_COMPUTE_POLICIES,
+  type ComputePolicyName,
+} from '../local/compute/computePolicies';
 import type { ComputePolicyOverrides, SimulationOverrides } from '../local/compute/server';
 import { ManualClock } from '../local/clock';
 import { startHostStack, type HostStack } from '../local/stack';
 import { RemoteEmulator } from './fleet/remoteEmulator';
 import type { SubscriptionPacing } from '../lib/azure/pacer';
-import { owedOf } from '../lib/pacing/computePolicies';
+import { COMPUTE_POLICIES_BY_OPERATION, owedOf, type ComputeOperation } from '../lib/pacing/computePolicies';
 import { STATE_PARTITIONS } from '../lib/tables/stateStore';
 import { StackActivity } from './fleet/idle';
-import { ENFORCED, type CycleResult, type Mode } from './fleet/model';
+import type { CycleResult, Mode } from './fleet/model';
 import { report, summarize } from './fleet/report';
 import { azuriteHighWaterMb, seed } from './fleet/seed';
 
@@ -82,17 +87,34 @@ function memoryLine(): string {
     : `RSS ${mb(m.rss)} MB`;
 }
 
-/** PutRestorePointSubscriptionMaximum as the emulator has it in this mode: its default (reported), or enforced. */
-function policyOf(mode: Mode): { limit: number; windowMs: number } {
-  return mode === 'compute' ? ENFORCED : DEFAULT_COMPUTE_POLICIES[ENFORCED.policy];
+/** Compute's subscription-wide policies at the emulator's defaults: reported only, or enforced. */
+function simulationFor(mode: Mode): SimulationOverrides {
+  const computePolicies: ComputePolicyOverrides = {};
+  if (mode === 'compute') {
+    for (const name of COMPUTE_POLICY_NAMES) if (isSubscriptionPolicy(name)) computePolicies[name] = { enforce: true };
+  }
+  return { requestLogLimit: REQUEST_LOG_LIMIT, computePolicies };
 }
 
-function simulationFor(mode: Mode): SimulationOverrides {
-  const computePolicies: ComputePolicyOverrides =
-    mode === 'compute'
-      ? { [ENFORCED.policy]: { limit: ENFORCED.limit, windowMs: ENFORCED.windowMs, enforce: true } }
-      : {};
-  return { requestLogLimit: REQUEST_LOG_LIMIT, computePolicies };
+/**
+ * The tightest of Compute's subscription-wide policies over the cycle's requests (RPO paces by the counts Azure
+ * reports whether or not a policy is enforced: it cannot tell them apart). Requests are mapped to policies as the
+ * emulator counts them (a GET counts before its lookup, a 404 too).
+ */
+function computeFloorOf(requestsByOperation: ReadonlyMap<ComputeOperation, number>): CycleResult['computeFloor'] {
+  let floor: CycleResult['computeFloor'] = { policy: '-', requests: 0, seconds: 0 };
+  for (const [operation, policies] of Object.entries(COMPUTE_POLICIES_BY_OPERATION) as [
+    ComputeOperation,
+    readonly string[],
+  ][]) {
+    const requests = requestsByOperation.get(operation) ?? 0;
+    for (const policy of policies) {
+      const setting = DEFAULT_COMPUTE_POLICIES[policy as ComputePolicyName];
+      const seconds = (Math.max(1, Math.ceil(requests / setting.limit)) - 1) * (setting.windowMs / 1000);
+      if (seconds > floor.seconds) floor = { policy, requests, seconds };
+    }
+  }
+  return floor;
 }
 
 async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
@@ -141,6 +163,7 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
     const counts: Record<ArmOperationKind, number> = { read: 0, write: 0, delete: 0 };
     const throttledByKind: Record<string, number> = {};
     const requestsByKind: Record<string, number> = {};
+    const requestsByOperation = new Map<ComputeOperation, number>();
     let throttled = 0;
     const throttledAt = new Map<number, number>();
     let restorePointPuts = 0;
@@ -160,8 +183,9 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
           const at = Math.floor((Date.parse(entry.time) - slotMs) / 10_000) * 10;
           throttledAt.set(at, (throttledAt.get(at) ?? 0) + 1);
         }
-        // What PutRestorePointSubscriptionMaximum counts.
-        if (computeOperationOf(entry.method, entry.path) === 'createRestorePoint') {
+        const operation = computeOperationOf(entry.method, entry.path);
+        if (operation !== undefined) requestsByOperation.set(operation, (requestsByOperation.get(operation) ?? 0) + 1);
+        if (operation === 'createRestorePoint') {
           restorePointPuts++;
           lastPutMs = Math.max(lastPutMs, Date.parse(entry.time));
         }
@@ -218,10 +242,7 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
     const armFloor = kinds
       .map((kind) => ({ kind, seconds: floorSeconds(ARM_BUCKETS[kind], counts[kind]) }))
       .reduce((a, b) => (b.seconds > a.seconds ? b : a));
-    // Compute's policy paces RPO whether the emulator enforces it or only reports it: RPO cannot tell the two.
-    const putPolicy = policyOf(mode);
-    const computeFloorSeconds =
-      (Math.max(1, Math.ceil(restorePointPuts / putPolicy.limit)) - 1) * (putPolicy.windowMs / 1000);
+    const computeFloor = computeFloorOf(requestsByOperation);
     return {
       mode,
       vms,
@@ -233,8 +254,8 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
       restorePointPuts,
       lastPutSeconds: (lastPutMs - slotMs) / 1000,
       armFloor,
-      computeFloorSeconds,
-      floorSeconds: Math.max(armFloor.seconds, computeFloorSeconds),
+      computeFloor,
+      floorSeconds: Math.max(armFloor.seconds, computeFloor.seconds),
       throttled,
       throttledByKind,
       requestsByKind,

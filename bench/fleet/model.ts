@@ -1,10 +1,10 @@
 import type { ArmOperationKind } from '../../lib/pacing/armBuckets';
 
-/** The two runs: ARM's token buckets only, or with Compute's subscription policy enforced as well. */
+/**
+ * The two runs: ARM's token buckets with Compute's subscription-wide policies reported only (the emulator's
+ * defaults), or the same policies enforced as well (a request beyond a limit is refused with a 429).
+ */
 export type Mode = 'arm' | 'compute';
-
-/** The Compute subscription policy the second run enforces. */
-export const ENFORCED = { policy: 'PutRestorePointSubscriptionMaximum', limit: 300, windowMs: 60_000 } as const;
 export const SEED_CONCURRENCY = 256;
 export const TARGET_RSS_MB = 400;
 
@@ -22,8 +22,11 @@ export interface CycleResult {
   /** When the last restore point PUT reached the emulator (from the slot): the rest is waiting for Succeeded. */
   lastPutSeconds: number;
   armFloor: { kind: ArmOperationKind; seconds: number };
-  /** (ceil(PUTs / limit) − 1) × window of PutRestorePointSubscriptionMaximum, reported or enforced. */
-  computeFloorSeconds: number;
+  /**
+   * The tightest Compute subscription policy, reported or enforced: (ceil(requests it counted / limit) − 1) ×
+   * window (the last window must open before the last of them goes).
+   */
+  computeFloor: { policy: string; requests: number; seconds: number };
   floorSeconds: number;
   throttled: number;
   throttledByKind: Record<string, number>;

@@ -1,12 +1,13 @@
-import { ENFORCED, SEED_CONCURRENCY, TARGET_RSS_MB, type CycleResult, type Mode } from './model';
+import { SEED_CONCURRENCY, TARGET_RSS_MB, type CycleResult, type Mode } from './model';
 
 /** Prints one cycle's figures. */
 export function report(run: CycleResult): void {
   const target = 1.1 * run.floorSeconds + 60;
-  const floorText = `max(ARM ${run.armFloor.kind}s ${run.armFloor.seconds.toFixed(0)} s, Compute ${ENFORCED.policy} ${run.computeFloorSeconds.toFixed(0)} s)`;
+  const c = run.computeFloor;
+  const floorText = `max(ARM ${run.armFloor.kind}s ${run.armFloor.seconds.toFixed(0)} s, Compute ${c.policy} ${c.requests} requests ${c.seconds.toFixed(0)} s)`;
   const output = run.runOutput as { counts?: Record<string, number>; throttled?: number } | undefined;
   console.log(
-    `\n${run.vms.toLocaleString('en')} VMs, ${run.mode === 'arm' ? 'ARM token buckets' : `ARM buckets + ${ENFORCED.policy} ${ENFORCED.limit}/${ENFORCED.windowMs / 1000} s enforced`}`,
+    `\n${run.vms.toLocaleString('en')} VMs, ${run.mode === 'arm' ? "ARM token buckets, Compute's subscription policies reported" : "ARM token buckets, Compute's subscription policies enforced"}`,
   );
   console.log(
     `  seeding: ${run.seedWallSeconds.toFixed(1)} s wall, ${run.seedVirtualSeconds.toFixed(0)} s virtual, through ARM with ${SEED_CONCURRENCY} in flight`,
