@@ -13,9 +13,11 @@
  *   time is what the plan costs in Azure's time, wall time what the stack costs in real time.
  * - The floor: max over ARM's buckets of floorSeconds(bucket, requests of that kind the cycle issued) (counted
  *   from the emulator's request log, drained every step), and over Compute's subscription-wide policies of
- *   (ceil(requests it counted / limit) − 1) × window: the emulator's defaults (150 PUTs of points and 150 of
- *   collections, 600 GETs a minute), only reported (arm run) or enforced (compute run) — RPO paces by the
- *   counts Azure reports and cannot tell a reported policy from an enforced one.
+ *   (ceil(requests it counted / limit) − 1) × window. The arm run reports those policies with limits no cycle
+ *   comes near, so ARM's write bucket binds; the compute run enforces them at the emulator's defaults (150 PUTs
+ *   of points and 150 of collections, 600 GETs a minute), the tighter of the two. (RPO paces by the counts Azure
+ *   reports and cannot tell a reported policy from an enforced one: reported at their defaults, they bind as
+ *   much as enforced.)
  * - Memory: process.memoryUsage().rss sampled in this process, which holds the host and this driver only: the
  *   emulator runs in a child process on a clock moved over IPC (bench/fleet/remoteEmulator.ts), Azurite in
  *   another; both are reported apart. `npm run bench:fleet` caps this process's heap at 256 MB
@@ -32,9 +34,10 @@ import { GENERATED_FLEET_DEFAULTS } from '../local/compute/generatedFleet';
 import {
   COMPUTE_POLICY_NAMES,
   DEFAULT_COMPUTE_POLICIES,
+  type ComputePolicies,
   type ComputePolicyName,
 } from '../local/compute/computePolicies';
-import type { ComputePolicyOverrides, SimulationOverrides } from '../local/compute/server';
+import type { SimulationOverrides } from '../local/compute/server';
 import { ManualClock } from '../local/clock';
 import { startHostStack, type HostStack } from '../local/stack';
 import { RemoteEmulator } from './fleet/remoteEmulator';
@@ -87,13 +90,27 @@ function memoryLine(): string {
     : `RSS ${mb(m.rss)} MB`;
 }
 
-/** Compute's subscription-wide policies at the emulator's defaults: reported only, or enforced. */
-function simulationFor(mode: Mode): SimulationOverrides {
-  const computePolicies: ComputePolicyOverrides = {};
-  if (mode === 'compute') {
-    for (const name of COMPUTE_POLICY_NAMES) if (isSubscriptionPolicy(name)) computePolicies[name] = { enforce: true };
+/**
+ * The arm run measures the pacing on ARM's buckets: Compute's subscription-wide policies are reported with a
+ * limit no cycle comes near (they never reach their low-water mark). The compute run enforces them at the
+ * emulator's defaults: 150 point PUTs, 150 collection PUTs, 600 GETs a minute.
+ */
+const REPORTED_ONLY_LIMIT = 1_000_000;
+
+function computePoliciesFor(mode: Mode): ComputePolicies {
+  const policies = { ...DEFAULT_COMPUTE_POLICIES };
+  for (const name of COMPUTE_POLICY_NAMES) {
+    if (!isSubscriptionPolicy(name)) continue;
+    policies[name] =
+      mode === 'compute'
+        ? { ...policies[name], enforce: true }
+        : { ...policies[name], limit: REPORTED_ONLY_LIMIT, enforce: false };
   }
-  return { requestLogLimit: REQUEST_LOG_LIMIT, computePolicies };
+  return policies;
+}
+
+function simulationFor(mode: Mode): SimulationOverrides {
+  return { requestLogLimit: REQUEST_LOG_LIMIT, computePolicies: computePoliciesFor(mode) };
 }
 
 /**
@@ -101,7 +118,11 @@ function simulationFor(mode: Mode): SimulationOverrides {
  * reports whether or not a policy is enforced: it cannot tell them apart). Requests are mapped to policies as the
  * emulator counts them (a GET counts before its lookup, a 404 too).
  */
-function computeFloorOf(requestsByOperation: ReadonlyMap<ComputeOperation, number>): CycleResult['computeFloor'] {
+function computeFloorOf(
+  mode: Mode,
+  requestsByOperation: ReadonlyMap<ComputeOperation, number>,
+): CycleResult['computeFloor'] {
+  const settings = computePoliciesFor(mode);
   let floor: CycleResult['computeFloor'] = { policy: '-', requests: 0, seconds: 0 };
   for (const [operation, policies] of Object.entries(COMPUTE_POLICIES_BY_OPERATION) as [
     ComputeOperation,
@@ -109,7 +130,7 @@ function computeFloorOf(requestsByOperation: ReadonlyMap<ComputeOperation, numbe
   ][]) {
     const requests = requestsByOperation.get(operation) ?? 0;
     for (const policy of policies) {
-      const setting = DEFAULT_COMPUTE_POLICIES[policy as ComputePolicyName];
+      const setting = settings[policy as ComputePolicyName];
       const seconds = (Math.max(1, Math.ceil(requests / setting.limit)) - 1) * (setting.windowMs / 1000);
       if (seconds > floor.seconds) floor = { policy, requests, seconds };
     }
@@ -242,7 +263,7 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
     const armFloor = kinds
       .map((kind) => ({ kind, seconds: floorSeconds(ARM_BUCKETS[kind], counts[kind]) }))
       .reduce((a, b) => (b.seconds > a.seconds ? b : a));
-    const computeFloor = computeFloorOf(requestsByOperation);
+    const computeFloor = computeFloorOf(mode, requestsByOperation);
     return {
       mode,
       vms,

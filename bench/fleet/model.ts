@@ -1,8 +1,8 @@
 import type { ArmOperationKind } from '../../lib/pacing/armBuckets';
 
 /**
- * The two runs: ARM's token buckets with Compute's subscription-wide policies reported only (the emulator's
- * defaults), or the same policies enforced as well (a request beyond a limit is refused with a 429).
+ * The two runs: ARM's token buckets, with Compute's subscription-wide policies reported under limits no cycle
+ * comes near; or those policies enforced as well at the emulator's defaults (beyond a limit, a 429).
  */
 export type Mode = 'arm' | 'compute';
 export const SEED_CONCURRENCY = 256;

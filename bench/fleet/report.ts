@@ -7,7 +7,7 @@ export function report(run: CycleResult): void {
   const floorText = `max(ARM ${run.armFloor.kind}s ${run.armFloor.seconds.toFixed(0)} s, Compute ${c.policy} ${c.requests} requests ${c.seconds.toFixed(0)} s)`;
   const output = run.runOutput as { counts?: Record<string, number>; throttled?: number } | undefined;
   console.log(
-    `\n${run.vms.toLocaleString('en')} VMs, ${run.mode === 'arm' ? "ARM token buckets, Compute's subscription policies reported" : "ARM token buckets, Compute's subscription policies enforced"}`,
+    `\n${run.vms.toLocaleString('en')} VMs, ${run.mode === 'arm' ? "ARM token buckets (Compute's subscription policies reported, far from binding)" : "ARM token buckets + Compute's subscription policies enforced at the emulator's defaults"}`,
   );
   console.log(
     `  seeding: ${run.seedWallSeconds.toFixed(1)} s wall, ${run.seedVirtualSeconds.toFixed(0)} s virtual, through ARM with ${SEED_CONCURRENCY} in flight`,
