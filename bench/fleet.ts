@@ -187,7 +187,6 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
     const requestsByOperation = new Map<ComputeOperation, number>();
     let throttled = 0;
     const throttledAt = new Map<number, number>();
-    let restorePointPuts = 0;
     let lastPutMs = slotMs;
     const drain = async (): Promise<void> => {
       const entries = await drainLog();
@@ -206,10 +205,7 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
         }
         const operation = computeOperationOf(entry.method, entry.path);
         if (operation !== undefined) requestsByOperation.set(operation, (requestsByOperation.get(operation) ?? 0) + 1);
-        if (operation === 'createRestorePoint') {
-          restorePointPuts++;
-          lastPutMs = Math.max(lastPutMs, Date.parse(entry.time));
-        }
+        if (operation === 'createRestorePoint') lastPutMs = Math.max(lastPutMs, Date.parse(entry.time));
       }
     };
 
@@ -272,7 +268,7 @@ async function runCycle(vms: number, mode: Mode): Promise<CycleResult> {
       virtualSeconds: ((finishedAtMs ?? clock.now()) - slotMs) / 1000,
       wallSeconds,
       counts,
-      restorePointPuts,
+      restorePointPuts: requestsByOperation.get('createRestorePoint') ?? 0,
       lastPutSeconds: (lastPutMs - slotMs) / 1000,
       armFloor,
       computeFloor,

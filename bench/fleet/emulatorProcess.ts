@@ -48,10 +48,7 @@ async function main(start: EmulatorStart): Promise<void> {
         return counts;
       }
       case 'memory':
-        return {
-          rssMb: process.memoryUsage.rss() / 1048576,
-          maxRssMb: process.resourceUsage().maxRSS / 1024,
-        };
+        return { maxRssMb: process.resourceUsage().maxRSS / 1024 };
     }
   };
   process.on('message', (message: { id: number } & EmulatorCall) => {

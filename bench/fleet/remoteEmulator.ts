@@ -28,7 +28,7 @@ export interface EmulatorAnswers {
   set: { nowMs: number };
   drain: { entries: RequestLogEntry[] };
   points: PointCounts;
-  memory: { rssMb: number; maxRssMb: number };
+  memory: { maxRssMb: number };
 }
 
 export interface EmulatorStart {
